@@ -1,0 +1,75 @@
+"""Celery conventions shared by every service.
+
+Messages between services are delivered at least once: a worker acknowledges a
+message only after its task has finished, a message whose worker died is put
+back, and each worker holds one unacknowledged message at a time. Redis
+redelivers a message nobody acknowledged after the visibility timeout, so that
+timeout is one value for all services and longer than any task may run.
+"""
+
+import os
+from dataclasses import dataclass
+
+from celery import Celery
+
+TASK_TIME_LIMIT_SECONDS = 60
+TASK_SOFT_TIME_LIMIT_SECONDS = 50
+VISIBILITY_TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """A task the scheduler sends to a service's queue at a fixed interval."""
+
+    name: str
+    queue: str
+    every_seconds: float
+
+
+PERIODIC_TASKS: list[PeriodicTask] = []
+
+
+def delivery_settings(*, visibility_timeout: int) -> dict:
+    """Celery settings for at-least-once delivery, identical in every service."""
+    if visibility_timeout <= TASK_TIME_LIMIT_SECONDS:
+        msg = (
+            f"CELERY_VISIBILITY_TIMEOUT ({visibility_timeout}s) must be longer than the task time limit "
+            f"({TASK_TIME_LIMIT_SECONDS}s), or a running task's message is delivered a second time."
+        )
+        raise ValueError(msg)
+    return {
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_time_limit": TASK_TIME_LIMIT_SECONDS,
+        "task_soft_time_limit": TASK_SOFT_TIME_LIMIT_SECONDS,
+        "broker_transport_options": {"visibility_timeout": visibility_timeout},
+        "broker_connection_retry_on_startup": True,
+        "task_ignore_result": True,
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": False,
+        "timezone": "UTC",
+        "enable_utc": True,
+    }
+
+
+def django_settings(*, broker_url: str, visibility_timeout: int) -> dict:
+    """The ``CELERY_*`` Django settings of a service (read by ``create_celery_app``)."""
+    values = {"broker_url": broker_url, **delivery_settings(visibility_timeout=visibility_timeout)}
+    return {f"CELERY_{name.upper()}": value for name, value in values.items()}
+
+
+def create_celery_app(*, service: str) -> Celery:
+    """The service's Celery app, configured from its ``CELERY_*`` Django settings.
+
+    Its tasks go to ``CELERY_TASK_DEFAULT_QUEUE``, the service's own queue,
+    which is the only queue its worker consumes (``--queues``).
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"{service}.settings.local")
+    app = Celery(service)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.autodiscover_tasks()
+    return app

@@ -1,0 +1,1 @@
+"""Keeps each service in its own Postgres schema."""

@@ -1,0 +1,1 @@
+"""Liveness and readiness endpoints, identical in every service."""

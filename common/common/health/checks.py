@@ -1,0 +1,42 @@
+"""What readiness depends on: the service's database and its message broker."""
+
+import redis
+from django.conf import settings
+from django.db import connections
+
+CHECK_TIMEOUT_SECONDS = 2
+
+
+def database_check() -> None:
+    """Raise if the service's database does not answer a query."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def broker_check() -> None:
+    """Raise if the Redis broker does not answer a PING."""
+    client = redis.Redis.from_url(
+        settings.CELERY_BROKER_URL,
+        socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
+        socket_timeout=CHECK_TIMEOUT_SECONDS,
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+READINESS_CHECKS = {"database": database_check, "broker": broker_check}
+
+
+def readiness() -> dict[str, str]:
+    """Run every check; map each to ``ok`` or to why it failed."""
+    results = {}
+    for name, check in READINESS_CHECKS.items():
+        try:
+            check()
+        except Exception as error:  # noqa: BLE001 - any failure means "not ready", and is reported
+            results[name] = f"error: {type(error).__name__}: {error}".strip()
+        else:
+            results[name] = "ok"
+    return results

@@ -1,0 +1,152 @@
+"""Settings pieces defined once and imported by every service's ``base.py``.
+
+Each service keeps its own settings module (cookiecutter-django style); what
+must be identical across the services lives here so it cannot drift.
+"""
+
+from pathlib import Path
+
+import environ
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_local_env_file(*, service: str) -> None:
+    """Load ``.var/env/<service>.env`` (written by ``./manage_all.sh up``) into the environment.
+
+    Only local and test settings call this, so ``manage.py`` and ``pytest``
+    work from a plain shell. Variables already in the environment win.
+    Production settings never read a file.
+    """
+    default_file = REPOSITORY_ROOT / ".var" / "env" / f"{service}.env"
+    env_file = Path(environ.Env().str("DJANGO_ENV_FILE", default=str(default_file)))
+    if env_file.is_file():
+        environ.Env.read_env(env_file, overwrite=False)
+
+
+def database(env: environ.Env, *, schema: str) -> dict:
+    """The service's database: its own role, its own schema first on the search_path."""
+    config = env.db_url("DATABASE_URL")
+    config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    # The role's own search_path says the same; repeating it here keeps a test
+    # database or a differently provisioned server on the right schema.
+    config.setdefault("OPTIONS", {})["options"] = f"-c search_path={schema}"
+    config["OPTIONS"].setdefault("connect_timeout", 5)
+    return config
+
+
+DJANGO_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+THIRD_PARTY_APPS = [
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "drf_standardized_errors",
+]
+
+COMMON_APPS = [
+    "common.database",
+    "common.health",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "common.errors.JsonErrorMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "PAGE_SIZE": 20,
+}
+
+DRF_STANDARDIZED_ERRORS = {
+    # Every error, validation errors included, is {type, errors: [{code, detail, attr}]}.
+    "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+}
+
+
+def spectacular_settings(*, title: str, description: str) -> dict:
+    """OpenAPI settings; Swagger UI is served from the sidecar, so no internet is needed."""
+    return {
+        "TITLE": title,
+        "DESCRIPTION": description,
+        "VERSION": "1.0.0",
+        "SERVE_INCLUDE_SCHEMA": False,
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "COMPONENT_SPLIT_REQUEST": True,
+        "ENUM_NAME_OVERRIDES": {
+            "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+            "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+            "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+        },
+        "POSTPROCESSING_HOOKS": [
+            "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+            "drf_spectacular.hooks.postprocess_schema_enums",
+        ],
+    }
+
+
+def logging_settings(*, level: str) -> dict:
+    """One log format for every process: web servers, workers and the scheduler."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        },
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+        },
+    }

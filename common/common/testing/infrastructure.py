@@ -1,0 +1,171 @@
+"""Tests every service runs against itself: health, schema, docs, admin, error format, settings.
+
+Each service's ``tests/test_infrastructure.py`` imports them with
+``from common.testing.infrastructure import *``, so the three services are held
+to the same contract by the same code.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.db import OperationalError
+from django.test import override_settings
+
+from common.health import checks
+
+__all__ = [
+    "test_admin_login_page_renders",
+    "test_celery_app_consumes_only_its_own_queue_with_at_least_once_delivery",
+    "test_debug_is_off_outside_local_settings",
+    "test_docs_are_served_without_internet",
+    "test_liveness_answers_200",
+    "test_production_settings_refuse_to_start_without_their_secrets",
+    "test_readiness_is_200_when_database_and_broker_answer",
+    "test_readiness_is_503_naming_the_broker_when_it_is_down",
+    "test_readiness_is_503_naming_the_database_when_it_is_down",
+    "test_schema_is_openapi_3",
+    "test_server_error_is_json_in_the_common_error_shape",
+    "test_unknown_url_is_a_json_404_in_the_common_error_shape",
+]
+
+
+def assert_common_error_shape(response, *, status: int) -> dict:
+    """Assert the response is the common JSON error shape; return its body."""
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    body = json.loads(response.content)
+    assert body["type"] in {"client_error", "server_error", "validation_error"}
+    assert body["errors"], body
+    for error in body["errors"]:
+        assert set(error) == {"code", "detail", "attr"}
+    return body
+
+
+def test_liveness_answers_200(client):
+    response = client.get("/health/live/")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+@pytest.mark.django_db
+def test_readiness_is_200_when_database_and_broker_answer(client):
+    response = client.get("/health/ready/")
+
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+
+
+@pytest.mark.django_db
+def test_readiness_is_503_naming_the_broker_when_it_is_down(client):
+    with override_settings(CELERY_BROKER_URL="redis://127.0.0.1:9/0"):
+        response = client.get("/health/ready/")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["broker"].startswith("error:")
+
+
+@pytest.mark.django_db
+def test_readiness_is_503_naming_the_database_when_it_is_down(client, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setitem(checks.READINESS_CHECKS, "database", refuse)
+
+    response = client.get("/health/ready/")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "error: OperationalError: connection refused"
+
+
+def test_schema_is_openapi_3(client):
+    response = client.get("/api/schema/", {"format": "json"})
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert "/health/ready/" in schema["paths"]
+
+
+def test_docs_are_served_without_internet(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    assert "cdn" not in html.lower()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+
+
+@pytest.mark.django_db
+def test_admin_login_page_renders(client):
+    response = client.get("/admin/login/")
+
+    assert response.status_code == 200
+    assert 'name="password"' in response.content.decode()
+
+
+def test_unknown_url_is_a_json_404_in_the_common_error_shape(client):
+    response = client.get("/no/such/page/")
+
+    body = assert_common_error_shape(response, status=404)
+    assert body["errors"][0]["code"] == "not_found"
+
+
+def test_server_error_is_json_in_the_common_error_shape(rf):
+    from django.http import HttpResponseServerError
+
+    from common.errors import JsonErrorMiddleware
+
+    middleware = JsonErrorMiddleware(lambda request: HttpResponseServerError("<h1>Server Error (500)</h1>"))
+
+    response = middleware(rf.get("/api/v1/anything/"))
+
+    body = assert_common_error_shape(response, status=500)
+    assert body["type"] == "server_error"
+
+
+def test_debug_is_off_outside_local_settings():
+    assert settings.DEBUG is False
+
+
+def test_celery_app_consumes_only_its_own_queue_with_at_least_once_delivery():
+    from celery import current_app
+
+    conf = current_app.conf
+    assert conf.task_default_queue == settings.SERVICE_NAME.removesuffix("_service")
+    assert conf.task_serializer == "json"
+    assert conf.accept_content == ["json"]
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
+
+
+def test_production_settings_refuse_to_start_without_their_secrets():
+    service = settings.SERVICE_NAME
+    environment = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": f"{service}.settings.production",
+        "DATABASE_URL": "postgres://someone:secret@127.0.0.1:1/db",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+    }
+
+    result = subprocess.run(  # noqa: S603 - a fixed interpreter and code
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=settings.BASE_DIR,
+    )
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr

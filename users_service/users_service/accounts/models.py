@@ -1,0 +1,11 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """The system's account. Roles are Django groups; their names travel in the JWT ``roles`` claim."""
+
+    email = models.EmailField("email address", unique=True)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"

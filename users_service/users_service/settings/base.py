@@ -1,0 +1,67 @@
+"""Settings of users_service common to every environment.
+
+Every environment-dependent value is read from the environment; the pieces
+that must be the same in all three services come from ``common.settings``.
+"""
+
+from pathlib import Path
+
+import environ
+
+from common import celery_app
+from common import settings as shared
+
+SERVICE_NAME = "users_service"
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+env = environ.Env()
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+DEBUG = False
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    *shared.DJANGO_APPS,
+    *shared.THIRD_PARTY_APPS,
+    *shared.COMMON_APPS,
+    "users_service.accounts",
+]
+MIDDLEWARE = shared.MIDDLEWARE
+TEMPLATES = shared.TEMPLATES
+ROOT_URLCONF = "users_service.urls"
+WSGI_APPLICATION = "users_service.wsgi.application"
+ADMIN_URL_PREFIX = "admin/"
+
+DATABASE_SCHEMA = "users"
+DATABASES = {"default": shared.database(env, schema=DATABASE_SCHEMA)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = shared.AUTH_PASSWORD_VALIDATORS
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+
+REST_FRAMEWORK = shared.REST_FRAMEWORK
+DRF_STANDARDIZED_ERRORS = shared.DRF_STANDARDIZED_ERRORS
+SPECTACULAR_SETTINGS = shared.spectacular_settings(
+    title="users_service API",
+    description="Accounts, roles, JWT issuing (RS256, JWKS) and notifications.",
+)
+
+CELERY_TASK_DEFAULT_QUEUE = "users"  # the only queue this service's worker consumes
+# CELERY_BROKER_URL, CELERY_TASK_ACKS_LATE, ...: the delivery settings shared by all services.
+globals().update(
+    celery_app.django_settings(
+        broker_url=env.str("REDIS_URL"),
+        visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=celery_app.VISIBILITY_TIMEOUT_SECONDS),
+    )
+)
+
+LOGGING = shared.logging_settings(level=env.str("DJANGO_LOG_LEVEL", default="INFO"))

@@ -1,0 +1,12 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import path
+
+from common.urls import handler400, handler403, handler404, handler500, infrastructure_urlpatterns
+
+urlpatterns = [
+    *infrastructure_urlpatterns,
+    path(settings.ADMIN_URL_PREFIX, admin.site.urls),
+]
+
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]

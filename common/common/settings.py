@@ -4,6 +4,7 @@ Each service keeps its own settings module (cookiecutter-django style); what
 must be identical across the services lives here so it cannot drift.
 """
 
+import json
 from pathlib import Path
 
 import environ
@@ -95,7 +96,7 @@ AUTH_PASSWORD_VALIDATORS = [
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["common.auth.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
@@ -104,6 +105,29 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 20,
 }
+
+
+def jwt_verification_settings(env: environ.Env) -> dict:
+    """How this service verifies users_service's tokens (see ``common.auth.keys``).
+
+    ``JWT_PUBLIC_JWKS`` (a JWKS as JSON) or ``JWT_PUBLIC_JWKS_FILE`` configure
+    the public keys; ``JWT_JWKS_URL`` fetches them from users_service. Either
+    or both may be given.
+    """
+    jwks = env.json("JWT_PUBLIC_JWKS", default={})
+    jwks_file = env.str("JWT_PUBLIC_JWKS_FILE", default="")
+    if jwks_file:
+        jwks = {"keys": [*jwks.get("keys", []), *json.loads(Path(jwks_file).read_text()).get("keys", [])]}
+    return {
+        "JWT_ISSUER": env.str("JWT_ISSUER", default="shop-users"),
+        "JWT_PUBLIC_JWKS": jwks,
+        "JWT_JWKS_URL": env.str("JWT_JWKS_URL", default=""),
+        "JWT_JWKS_TIMEOUT_SECONDS": env.float("JWT_JWKS_TIMEOUT_SECONDS", default=2.0),
+        "JWT_JWKS_CACHE_SECONDS": env.int("JWT_JWKS_CACHE_SECONDS", default=300),
+        "JWT_JWKS_MIN_REFETCH_SECONDS": env.int("JWT_JWKS_MIN_REFETCH_SECONDS", default=10),
+        "JWT_LEEWAY_SECONDS": env.int("JWT_LEEWAY_SECONDS", default=5),
+    }
+
 
 DRF_STANDARDIZED_ERRORS = {
     # Every error, validation errors included, is {type, errors: [{code, detail, attr}]}.

@@ -48,6 +48,8 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles
 
 REST_FRAMEWORK = shared.REST_FRAMEWORK
 DRF_STANDARDIZED_ERRORS = shared.DRF_STANDARDIZED_ERRORS
+# JWT_ISSUER, JWT_PUBLIC_JWKS, JWT_JWKS_URL, ...: how tokens are verified (common.auth).
+globals().update(shared.jwt_verification_settings(env))
 SPECTACULAR_SETTINGS = shared.spectacular_settings(
     title="catalog_service API",
     description="Categories, products, stock and reservations.",

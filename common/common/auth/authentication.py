@@ -1,0 +1,45 @@
+"""DRF authentication from a bearer access token, with no user table and no call to users_service."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from common.auth.tokens import InvalidToken, TokenUser, decode_token, user_from_claims
+
+
+class JWTAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <access token>`` -> a ``TokenUser``; a bad token is a 401."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request) -> tuple[TokenUser, dict] | None:
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != self.keyword.lower():
+            return None
+        token = token.strip()
+        if not token or " " in token:
+            raise exceptions.AuthenticationFailed("Invalid Authorization header: expected 'Bearer <token>'.")
+        try:
+            claims = decode_token(token)
+        except InvalidToken as error:
+            raise exceptions.AuthenticationFailed(str(error), code="token_not_valid") from error
+        user = user_from_claims(claims)
+        self.check_user(user)
+        return user, claims
+
+    def check_user(self, user: TokenUser) -> None:
+        """Hook for refusing a verified token (for example a deactivated user's)."""
+
+    def authenticate_header(self, request) -> str:
+        return f'{self.keyword} realm="api"'
+
+
+class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "common.auth.authentication.JWTAuthentication"
+    name = "jwtAuth"
+    match_subclasses = True
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -1,0 +1,97 @@
+"""The public keys that verify tokens, by ``kid``.
+
+Two sources, used together:
+
+- ``settings.JWT_PUBLIC_JWKS``: a JWKS (dict) configured in the environment;
+- ``settings.JWT_JWKS_URL``: users_service's ``/.well-known/jwks.json``, fetched
+  with a short timeout and cached for ``JWT_JWKS_CACHE_SECONDS``. An unknown
+  ``kid`` triggers a refetch (at most every ``JWT_JWKS_MIN_REFETCH_SECONDS``),
+  so a newly rotated key is picked up at once. When users_service cannot be
+  reached the keys already fetched stay in use, so verification keeps working.
+"""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import jwt
+import requests
+from django.conf import settings
+from django.core.signals import setting_changed
+
+logger = logging.getLogger(__name__)
+
+
+class KeyNotFound(Exception):
+    """No public key is known for this ``kid``."""
+
+
+@dataclass
+class _RemoteKeys:
+    keys: dict[str, object] = field(default_factory=dict)
+    fetched_at: float = 0.0
+    attempted_at: float = 0.0
+
+
+class PublicKeys:
+    """Thread-safe lookup of verification keys by ``kid``; one instance per process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._remote = _RemoteKeys()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._remote = _RemoteKeys()
+
+    def get(self, kid: str):
+        configured = _keys_from_jwks(getattr(settings, "JWT_PUBLIC_JWKS", None) or {})
+        if kid in configured:
+            return configured[kid]
+        url = getattr(settings, "JWT_JWKS_URL", "")
+        if not url:
+            raise KeyNotFound(kid)
+        with self._lock:
+            now = time.monotonic()
+            stale = now - self._remote.fetched_at > settings.JWT_JWKS_CACHE_SECONDS
+            unknown = kid not in self._remote.keys
+            may_refetch = now - self._remote.attempted_at > settings.JWT_JWKS_MIN_REFETCH_SECONDS
+            if (stale or unknown) and may_refetch:
+                self._refetch(url, now)
+            try:
+                return self._remote.keys[kid]
+            except KeyError:
+                raise KeyNotFound(kid) from None
+
+    def _refetch(self, url: str, now: float) -> None:
+        self._remote.attempted_at = now
+        try:
+            response = requests.get(url, timeout=settings.JWT_JWKS_TIMEOUT_SECONDS)
+            response.raise_for_status()
+            keys = _keys_from_jwks(response.json())
+        except (requests.RequestException, ValueError, jwt.PyJWTError) as error:
+            # Keep verifying with the keys we have; users_service may be restarting.
+            logger.warning("could not refresh the JWKS from %s: %s", url, error)
+            return
+        self._remote = _RemoteKeys(keys=keys, fetched_at=now, attempted_at=now)
+
+
+def _keys_from_jwks(jwks: dict) -> dict[str, object]:
+    keys = {}
+    for entry in jwks.get("keys", []):
+        if entry.get("kty") != "RSA" or not entry.get("kid"):
+            continue
+        keys[entry["kid"]] = jwt.PyJWK(entry, algorithm="RS256").key
+    return keys
+
+
+public_keys = PublicKeys()
+
+
+def _reset_on_setting_change(*, setting: str, **kwargs) -> None:
+    if setting.startswith("JWT_"):
+        public_keys.reset()
+
+
+setting_changed.connect(_reset_on_setting_change)

@@ -1,0 +1,34 @@
+"""Roles, from the token's ``roles`` claim, turned into rules."""
+
+from rest_framework import permissions
+
+CATALOG_MANAGER = "catalog_manager"
+ORDER_OPERATOR = "order_operator"
+
+
+def has_role(user, role: str) -> bool:
+    """True for an authenticated caller holding ``role``; superusers hold every role."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    checker = getattr(user, "has_role", None)
+    return bool(checker and checker(role))
+
+
+class IsCatalogManagerOrReadOnly(permissions.BasePermission):
+    """Anyone reads; only catalog managers (and superusers) write."""
+
+    message = "Only catalog managers may change the catalog."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return has_role(request.user, CATALOG_MANAGER)
+
+
+class IsOrderOperator(permissions.BasePermission):
+    """Order operators (and superusers)."""
+
+    message = "Only order operators may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return has_role(request.user, ORDER_OPERATOR)

@@ -1,0 +1,25 @@
+"""pytest fixtures shared by the services' test suites (``pytest_plugins = ["common.testing.fixtures"]``)."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from common.auth.testing import TestSigner
+
+
+@pytest.fixture(scope="session")
+def _session_signer() -> TestSigner:
+    return TestSigner()
+
+
+@pytest.fixture
+def signer(_session_signer, settings) -> TestSigner:
+    """A key pair this service trusts for the test: ``signer.bearer(roles=["catalog_manager"])``."""
+    settings.JWT_PUBLIC_JWKS = _session_signer.jwks
+    settings.JWT_JWKS_URL = ""
+    settings.JWT_ISSUER = _session_signer.issuer
+    return _session_signer
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()

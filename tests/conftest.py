@@ -16,6 +16,7 @@ roles' passwords through the environment.
 
 import contextlib
 import glob
+import json
 import os
 import secrets
 import shutil
@@ -31,6 +32,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 import pytest
 import requests
+
+from common.auth.testing import TestSigner
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -89,6 +92,8 @@ class System:
     redis_url: str
     workdir: Path
     processes: dict[str, Process] = field(default_factory=dict)
+    # Every service also trusts this key, so tests can mint tokens for any user and role.
+    signer: TestSigner = field(default_factory=TestSigner)
 
     def role_database_url(self, service: str) -> str:
         role = f"{SERVICES[service]}_svc"
@@ -107,7 +112,12 @@ class System:
             "DJANGO_STATIC_ROOT": str(self.workdir / "static" / service),
             "DATABASE_URL": self.role_database_url(service),
             "REDIS_URL": self.redis_url,
+            "JWT_PUBLIC_JWKS": json.dumps(self.signer.jwks),
         }
+
+    def bearer(self, **claims) -> dict[str, str]:
+        """Headers for requests: ``requests.get(url, headers=system.bearer(user_id=7, roles=[...]))``."""
+        return {"Authorization": f"Bearer {self.signer.token(**claims)}"}
 
     def start(self, name: str, command: list[str], *, cwd: Path, env: dict[str, str]) -> Process:
         log_path = self.workdir / f"{name}.log"

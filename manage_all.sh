@@ -527,12 +527,17 @@ cross_service_tests() {
   (cd "$ROOT" && SHOP_ADMIN_DATABASE_URL="$(admin_database_url postgres)" "$VENV/bin/pytest" -q -p no:cacheprovider tests)
 }
 
+stop_if_started_by_test() {
+  if [[ ${TEST_STARTED_SUPERVISOR:-0} == 1 ]]; then cmd_down >/dev/null 2>&1 || true; fi
+}
+
 cmd_test() {
-  local started=$SECONDS started_supervisor=0
+  local started=$SECONDS
   setup
-  if start_supervisord; then started_supervisor=1; fi
+  TEST_STARTED_SUPERVISOR=0
+  if start_supervisord; then TEST_STARTED_SUPERVISOR=1; fi
   # Stop only what this command started; a running `up` is left as it was.
-  trap '[[ $started_supervisor == 1 ]] && cmd_down >/dev/null 2>&1' EXIT
+  trap stop_if_started_by_test EXIT
   start_infrastructure
   bootstrap_database "$DB_NAME"
 

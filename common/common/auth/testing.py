@@ -9,6 +9,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+ACCESS = "access"
+
 
 @dataclass
 class TestSigner:
@@ -41,7 +43,7 @@ class TestSigner:
         return {"keys": [{**public_jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}]}
 
     def token(
-        self, *, user_id: int = 1, username: str = "alice", roles=(), token_type: str = "access", **overrides  # noqa: S107
+        self, *, user_id: int = 1, username: str = "alice", roles=(), token_type: str = ACCESS, **overrides
     ) -> str:
         now = int(time.time())
         claims = {

@@ -94,6 +94,8 @@ class System:
     processes: dict[str, Process] = field(default_factory=dict)
     # Every service also trusts this key, so tests can mint tokens for any user and role.
     signer: TestSigner = field(default_factory=TestSigner)
+    web_server: str = "gunicorn"
+    web_workers: int = 2
 
     def role_database_url(self, service: str) -> str:
         role = f"{SERVICES[service]}_svc"
@@ -138,6 +140,26 @@ class System:
         except subprocess.TimeoutExpired:
             os.killpg(process.popen.pid, signal.SIGKILL)
             process.popen.wait(timeout=10)
+
+
+def web_server_command(service: str, *, port: int, server: str, workers: int) -> list[str]:
+    """The WSGI server of a service: gunicorn (sync workers) or granian (Rust, WSGI interface)."""
+    application = f"{service}.wsgi:application"
+    if server == "granian":
+        return [
+            str(VENV_BIN / "granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-ws",
+            application,
+        ]
+    return [str(VENV_BIN / "gunicorn"), application, "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
 
 
 def run_checked(command: list[str], *, cwd: Path, env: dict[str, str], what: str) -> None:
@@ -270,14 +292,7 @@ def start_system(system: System, *, redis_port: int) -> None:
         system.urls[service] = f"http://127.0.0.1:{port}"
         system.start(
             f"{queue}-web",
-            [
-                str(VENV_BIN / "gunicorn"),
-                f"{service}.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-            ],
+            web_server_command(service, port=port, server=system.web_server, workers=system.web_workers),
             cwd=ROOT / service,
             env=env,
         )

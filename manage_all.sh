@@ -7,6 +7,7 @@
 #   ./manage_all.sh logs [process]
 #   ./manage_all.sh manage <service> <args>   e.g. manage users_service createsuperuser
 #   ./manage_all.sh test      lint, each service's tests, the cross-service tests
+#   ./manage_all.sh bench [--quick]   throughput, saga latency and memory (results in .var/bench/)
 #
 # All generated state lives in .var/. Ports and external servers come from the
 # environment; see the README ("Configuration").
@@ -524,15 +525,15 @@ makemigrations_check() {
 service_tests() { (cd "$ROOT/$1" && "$VENV/bin/pytest" -q -p no:cacheprovider); }
 
 cross_service_tests() {
-  (cd "$ROOT" && SHOP_ADMIN_DATABASE_URL="$(admin_database_url postgres)" "$VENV/bin/pytest" -q -p no:cacheprovider tests)
+  (cd "$ROOT" && "$VENV/bin/pytest" -q -p no:cacheprovider tests)
 }
 
 stop_if_started_by_test() {
   if [[ ${TEST_STARTED_SUPERVISOR:-0} == 1 ]]; then cmd_down >/dev/null 2>&1 || true; fi
 }
 
-cmd_test() {
-  local started=$SECONDS
+# Postgres and Redis for test and bench; stopped on exit only if this command started them.
+start_infrastructure_for_command() {
   setup
   TEST_STARTED_SUPERVISOR=0
   if start_supervisord; then TEST_STARTED_SUPERVISOR=1; fi
@@ -540,6 +541,19 @@ cmd_test() {
   trap stop_if_started_by_test EXIT
   start_infrastructure
   bootstrap_database "$DB_NAME"
+  export SHOP_ADMIN_DATABASE_URL
+  SHOP_ADMIN_DATABASE_URL="$(admin_database_url postgres)"
+}
+
+cmd_bench() {
+  command -v wrk >/dev/null || apt_install wrk
+  start_infrastructure_for_command
+  (cd "$ROOT" && "$PY" bench/run.py "$@")
+}
+
+cmd_test() {
+  local started=$SECONDS
+  start_infrastructure_for_command
 
   STEPS_PASSED=()
   STEPS_FAILED=()
@@ -558,7 +572,7 @@ cmd_test() {
 }
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-0}"
 }
 
@@ -577,6 +591,7 @@ main() {
       manage "$@"
       ;;
     test) cmd_test ;;
+    bench) cmd_bench "$@" ;;
     -h | --help | help | "") usage ;;
     *)
       echo "unknown command '$command'" >&2

@@ -1,0 +1,107 @@
+"""The benchmark's table (figures as ratios to the ceiling of the same run) and its plot."""
+
+from pathlib import Path
+
+MEMORY_BUDGET_MIB = 1536
+
+
+def _ratio(part: float, whole: float) -> float:
+    return part / whole if whole else 0.0
+
+
+def targets(results: dict) -> list[tuple[str, str, str, bool]]:
+    """(target, measured, goal, met) for each target of the issue, on the default server."""
+    http = results["http"].get(results["default_server"]) or next(iter(results["http"].values()))
+    rps = {name: result["requests_per_second"] for name, result in http.items()}
+    product_list = _ratio(rps["product list"], rps["catalog /health/live/"])
+    order_list = _ratio(rps["order list (bearer)"], rps["orders /health/live/"])
+    bearer_cost = 1 - _ratio(rps["product detail (bearer)"], rps["product detail"])
+    saga = results["saga"]
+    fixed = saga["fixed_rate"]
+    memory = results["memory_mib"]["peak_total"]
+    return [
+        ("product list / live", f"{product_list:.0%}", ">= 50%", product_list >= 0.5),
+        ("order list / live", f"{order_list:.0%}", ">= 40%", order_list >= 0.4),
+        ("bearer token cost", f"{bearer_cost:.0%}", "<= 10%", bearer_cost <= 0.10),
+        ("saga p50 at 20/s", f"{fixed['p50_ms'] or 0:.1f} ms", "<= 25 ms", (fixed["p50_ms"] or 1e9) <= 25),
+        ("saga p99 at 20/s", f"{fixed['p99_ms'] or 0:.1f} ms", "<= 100 ms", (fixed["p99_ms"] or 1e9) <= 100),
+        (
+            "confirmed orders/s sustained",
+            f"{saga['highest_confirmed_per_second']:.0f}/s",
+            ">= 100/s",
+            saga["highest_confirmed_per_second"] >= 100,
+        ),
+        ("orders not settled", str(saga["unsettled"]), "0", saga["unsettled"] == 0),
+        ("resident memory under load", f"{memory:.0f} MiB", f"<= {MEMORY_BUDGET_MIB} MiB", memory <= MEMORY_BUDGET_MIB),
+    ]
+
+
+def print_table(results: dict) -> None:
+    print("\nHTTP throughput (requests/s, ratio to /health/live/ of the same server, p50/p99 ms, errors)")
+    for label, http in results["http"].items():
+        print(f"  {label}")
+        ceilings = {"catalog": http["catalog /health/live/"], "orders": http["orders /health/live/"]}
+        for name, result in http.items():
+            ceiling = ceilings["orders" if name.startswith(("orders", "order")) else "catalog"]
+            ratio = _ratio(result["requests_per_second"], ceiling["requests_per_second"])
+            print(
+                f"    {name:26} {result['requests_per_second']:8.0f}/s {ratio:5.0%}"
+                f"  p50 {result['p50_ms']:6.1f}  p99 {result['p99_ms']:6.1f}  errors {result['errors']}"
+            )
+    print(f"  fastest configuration serving every endpoint without errors: {results['fastest_clean_server']}")
+    print(f"  default in up and compose.yaml: {results['default_server']}")
+
+    print("\norder saga (latency from acceptance to confirmed, server timestamps)")
+    for phase in results["saga"]["phases"]:
+        print(
+            f"  offered {phase['offered_rate']:>4}/s for {phase['seconds']}s: accepted {phase['accepted']},"
+            f" confirmed {phase['confirmed']} ({phase['confirmed_per_second']:.0f}/s), unsettled {phase['unsettled']},"
+            f" p50 {phase['p50_ms'] or 0:.1f} ms, p95 {phase['p95_ms'] or 0:.1f} ms, p99 {phase['p99_ms'] or 0:.1f} ms"
+            f"{'' if phase['sustained'] else '  (not sustained)'}"
+        )
+    print(f"  highest rate sustained: {results['saga']['highest_sustained_rate']}/s")
+
+    print("\nresident memory under load (MiB)")
+    for name, mib in sorted(results["memory_mib"]["by_process"].items()):
+        print(f"  {name:20} {mib:7.0f}")
+    print(f"  {'total':20} {results['memory_mib']['peak_total']:7.0f}")
+
+    print("\ntargets")
+    for name, measured, goal, met in targets(results):
+        print(f"  {'met ' if met else 'MISS'}  {name:30} {measured:>10}  (target {goal})")
+
+
+def write_plot(results: dict, path: Path) -> None:
+    """Saga latency distribution and HTTP throughput bars, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (latency_axis, throughput_axis) = plt.subplots(1, 2, figsize=(14, 5))
+    latencies = results["saga"]["latencies_ms"]
+    if latencies:
+        latency_axis.hist(latencies, bins=40, color="#4477aa")
+        for label, fraction in (("p50", 0.5), ("p99", 0.99)):
+            value = sorted(latencies)[min(len(latencies) - 1, int(fraction * len(latencies)))]
+            latency_axis.axvline(value, color="#cc3311", linestyle="--")
+            latency_axis.annotate(f"{label} {value:.0f} ms", (value, 0), rotation=90, va="bottom", ha="right")
+    latency_axis.set_title("order saga at 20 orders/s: acceptance -> confirmed")
+    latency_axis.set_xlabel("ms")
+    latency_axis.set_ylabel("orders")
+
+    configurations = list(results["http"])
+    endpoints = list(next(iter(results["http"].values())))
+    width = 0.8 / max(1, len(configurations))
+    for index, label in enumerate(configurations):
+        values = [results["http"][label][endpoint]["requests_per_second"] for endpoint in endpoints]
+        positions = [position + index * width for position in range(len(endpoints))]
+        throughput_axis.bar(positions, values, width=width, label=label)
+    throughput_axis.set_xticks([position + 0.4 - width / 2 for position in range(len(endpoints))])
+    throughput_axis.set_xticklabels(endpoints, rotation=25, ha="right", fontsize=8)
+    throughput_axis.set_ylabel("requests/s")
+    throughput_axis.set_title("HTTP throughput (wrk)")
+    throughput_axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

@@ -1,0 +1,292 @@
+"""``./manage_all.sh bench``: what a shop backend's users care about, measured on the real system.
+
+1. HTTP throughput and latency (wrk) of /health/live/ (the ceiling of the same
+   server), the product list, a product detail (anonymous and with a bearer
+   token) and a customer's order list, for each web server configuration
+   compared (gunicorn and granian, with their worker counts);
+2. the order saga: orders offered at 20/s, then at rising rates until it no
+   longer keeps up; latency from acceptance to confirmed from the server's own
+   timestamps; orders that never settled;
+3. resident memory of every process under load.
+
+The system is started for the run, like the cross-service tests do: production
+settings (DEBUG off), its own database and Redis, free loopback ports. Results
+go to .var/bench/latest.json (and a dated copy) and a PNG beside it. Figures are
+printed as ratios to the ceiling of the same run; nothing here fails on a figure.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.http_load import wrk  # noqa: E402
+from bench.memory import system_memory_mib  # noqa: E402
+from bench.report import print_table, write_plot  # noqa: E402
+from bench.saga_load import OrderLoad, SagaPhase, settle  # noqa: E402
+from tests.conftest import (  # noqa: E402
+    SERVICES,
+    System,
+    create_database,
+    drop_database,
+    free_port,
+    run_checked,
+    start_system,
+    wait_for,
+    web_server_command,
+)
+
+# The configuration `up` and compose.yaml use (chosen from this benchmark's comparison; see README).
+DEFAULT_SERVER = ("gunicorn", 2)
+COMPARED_SERVERS = [("gunicorn", 2), ("gunicorn", 4), ("granian", 2), ("granian", 4)]
+CUSTOMER_ID = 4242
+MANAGER_ID = 1
+
+
+class Run:
+    """One benchmark run: the system, its seed data, and what was measured."""
+
+    def __init__(self, *, quick: bool):
+        self.quick = quick
+        self.http_seconds = 2 if quick else 8
+        self.results: dict = {"quick": quick, "started_at": datetime.now(UTC).isoformat(), "http": {}, "saga": {}}
+        redis_port = free_port()
+        self.redis_port = redis_port
+        self.system = System(
+            urls={},
+            database_name=f"shop_bench_{os.getpid()}",
+            admin_database_url=os.environ["SHOP_ADMIN_DATABASE_URL"],
+            redis_url=f"redis://127.0.0.1:{redis_port}/0",
+            workdir=Path(tempfile.mkdtemp(prefix="shop-bench-")),
+            web_server=DEFAULT_SERVER[0],
+            web_workers=DEFAULT_SERVER[1],
+        )
+
+    # ------------------------------------------------------------------ system
+
+    def start(self) -> None:
+        print(f"starting the system ({self.system.web_server} x{self.system.web_workers}) ...", flush=True)
+        create_database(self.system.admin_database_url, self.system.database_name)
+        start_system(self.system, redis_port=self.redis_port)
+
+    def stop(self) -> None:
+        for name in list(self.system.processes):
+            self.system.stop(name)
+        drop_database(self.system.admin_database_url, self.system.database_name)
+
+    def use_web_server(self, server: str, workers: int) -> None:
+        """Restart the three web servers with another server or worker count, on the same ports."""
+        if (self.system.web_server, self.system.web_workers) == (server, workers):
+            return
+        self.system.web_server, self.system.web_workers = server, workers
+        for service, queue in SERVICES.items():
+            self.system.stop(f"{queue}-web")
+            port = int(self.system.urls[service].rsplit(":", 1)[1])
+            wait_for(lambda port=port: _port_closed(port), timeout=30, what=f"port {port} to close")
+            self.system.start(
+                f"{queue}-web",
+                web_server_command(service, port=port, server=server, workers=workers),
+                cwd=ROOT / service,
+                env=self.system.service_environment(service),
+            )
+        for service, url in self.system.urls.items():
+            wait_for(
+                lambda url=url: requests.get(f"{url}/health/ready/", timeout=2).status_code == 200,
+                timeout=60,
+                what=f"{service} on {server}",
+            )
+
+    # ------------------------------------------------------------------ data
+
+    def seed(self) -> None:
+        catalog = self.system.urls["catalog_service"]
+        run_checked(
+            [sys.executable, "manage.py", "load_demo_catalog"],
+            cwd=ROOT / "catalog_service",
+            env=self.system.service_environment("catalog_service"),
+            what="load_demo_catalog",
+        )
+        manager = self.system.bearer(user_id=MANAGER_ID, username="bench-manager", roles=["catalog_manager"])
+        response = requests.post(
+            f"{catalog}/api/v1/categories/", json={"name": "Bench", "slug": "bench"}, headers=manager, timeout=10
+        )
+        assert response.status_code in (201, 400), response.text  # noqa: S101 - 400: exists from an earlier seed
+        self.product_ids = []
+        for index in range(20):
+            response = requests.post(
+                f"{catalog}/api/v1/products/",
+                json={
+                    "sku": f"BENCH-{index:03d}",
+                    "name": f"Bench product {index}",
+                    "category": "bench",
+                    "price": f"{10 + index}.50",
+                    "stock": 10_000_000,
+                },
+                headers=manager,
+                timeout=10,
+            )
+            response.raise_for_status()
+            self.product_ids.append(response.json()["id"])
+        # A customer with 20 orders of 2 lines, for the order list.
+        load = OrderLoad(
+            orders_url=self.system.urls["orders_service"], product_ids=self.product_ids, bearer_for=self.bearer
+        )
+        ids = [
+            load._place(CUSTOMER_ID, [{"product_id": p, "quantity": 1} for p in self.product_ids[i % 10 : i % 10 + 2]])
+            for i in range(20)
+        ]
+        load.close()
+        phase = SagaPhase(offered_rate=0, seconds=1)
+        settle(orders_database_url=self.orders_database_url, order_ids=[i for i in ids if i], phase=phase, timeout=60)
+        print(f"seeded: {len(self.product_ids)} bench products, {phase.confirmed} orders for the customer", flush=True)
+
+    def bearer(self, user_id: int) -> dict:
+        return self.system.bearer(user_id=user_id, username=f"customer-{user_id}")
+
+    @property
+    def orders_database_url(self) -> str:
+        return self.system.role_database_url("orders_service")
+
+    # ------------------------------------------------------------------ measurements
+
+    def measure_http(self, label: str) -> dict:
+        catalog, orders = self.system.urls["catalog_service"], self.system.urls["orders_service"]
+        product = f"{catalog}/api/v1/products/{self.product_ids[0]}/"
+        customer = self.bearer(CUSTOMER_ID)
+        seconds, connections = self.http_seconds, 16
+        results = [
+            wrk("catalog /health/live/", f"{catalog}/health/live/", seconds=seconds, connections=connections),
+            wrk("product list", f"{catalog}/api/v1/products/?page_size=20", seconds=seconds, connections=connections),
+            wrk("product detail", product, seconds=seconds, connections=connections),
+            wrk("product detail (bearer)", product, seconds=seconds, connections=connections, headers=customer),
+            wrk("orders /health/live/", f"{orders}/health/live/", seconds=seconds, connections=connections),
+            wrk(
+                "order list (bearer)",
+                f"{orders}/api/v1/orders/",
+                seconds=seconds,
+                connections=connections,
+                headers=customer,
+            ),
+        ]
+        measured = {result.name: result.as_dict() for result in results}
+        print(f"  {label}: " + ", ".join(f"{r.name} {r.requests_per_second:.0f}/s" for r in results), flush=True)
+        return measured
+
+    def measure_saga(self) -> None:
+        load = OrderLoad(
+            orders_url=self.system.urls["orders_service"], product_ids=self.product_ids, bearer_for=self.bearer
+        )
+        fixed_seconds = 5 if self.quick else 30
+        rising = [(50, 3)] if self.quick else [(50, 10), (100, 10), (150, 10), (200, 10), (300, 10)]
+        memory_samples: list[dict] = []
+        sampling = threading.Event()
+
+        def sample_memory():
+            pids = {name: process.popen.pid for name, process in self.system.processes.items()}
+            while not sampling.wait(1.0):
+                memory_samples.append(system_memory_mib(pids, database=self.system.database_name))
+
+        sampler = threading.Thread(target=sample_memory, daemon=True)
+        sampler.start()
+        try:
+            phases = [self._saga_phase(load, rate=20, seconds=fixed_seconds)]
+            for rate, seconds in rising:
+                phase = self._saga_phase(load, rate=rate, seconds=seconds)
+                phases.append(phase)
+                if not phase.sustained:
+                    break
+        finally:
+            sampling.set()
+            sampler.join()
+            load.close()
+        sustained = [phase for phase in phases if phase.sustained]
+        self.results["saga"] = {
+            "fixed_rate": phases[0].as_dict(),
+            "phases": [phase.as_dict() for phase in phases],
+            "highest_sustained_rate": max((p.offered_rate for p in sustained), default=0),
+            "highest_confirmed_per_second": max((p.confirmed_per_second for p in phases), default=0),
+            "unsettled": sum(phase.unsettled for phase in phases),
+            "latencies_ms": phases[0].latencies_ms,
+        }
+        peak = max(memory_samples, key=lambda sample: sum(sample.values()), default={})
+        self.results["memory_mib"] = {"peak_total": sum(peak.values()), "by_process": peak}
+
+    def _saga_phase(self, load: OrderLoad, *, rate: float, seconds: float) -> SagaPhase:
+        phase = SagaPhase(offered_rate=rate, seconds=seconds)
+        ids, phase.refused = load.offer(rate=rate, seconds=seconds)
+        phase.accepted = len(ids)
+        settle(orders_database_url=self.orders_database_url, order_ids=ids, phase=phase, timeout=60)
+        summary = phase.as_dict()
+        print(
+            f"  saga {rate}/s for {seconds}s: {phase.confirmed} confirmed, {phase.unsettled} unsettled,"
+            f" {summary['confirmed_per_second']:.0f}/s, p50 {summary['p50_ms'] or 0:.0f} ms,"
+            f" p99 {summary['p99_ms'] or 0:.0f} ms",
+            flush=True,
+        )
+        return phase
+
+
+def _port_closed(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def choose_server(http: dict) -> str:
+    """The configuration with the best product list throughput among those that served every endpoint cleanly."""
+    clean = {label: r for label, r in http.items() if all(result["errors"] == 0 for result in r.values())}
+    return max(clean, key=lambda label: clean[label]["product list"]["requests_per_second"], default="")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="a short run (the test suite runs it so the harness cannot rot)"
+    )
+    parser.add_argument("--output", type=Path, default=ROOT / ".var" / "bench")
+    args = parser.parse_args()
+
+    run = Run(quick=args.quick)
+    try:
+        run.start()
+        run.seed()
+        print("HTTP (wrk, 16 connections):", flush=True)
+        configurations = [DEFAULT_SERVER] if args.quick else COMPARED_SERVERS
+        for server, workers in configurations:
+            run.use_web_server(server, workers)
+            run.results["http"][f"{server} x{workers}"] = run.measure_http(f"{server} x{workers}")
+        run.results["fastest_clean_server"] = choose_server(run.results["http"])
+        run.results["default_server"] = f"{DEFAULT_SERVER[0]} x{DEFAULT_SERVER[1]}"
+        run.use_web_server(*DEFAULT_SERVER)
+        print("order saga:", flush=True)
+        run.measure_saga()
+    finally:
+        with contextlib.suppress(Exception):
+            run.stop()
+    run.results["finished_at"] = datetime.now(UTC).isoformat()
+
+    args.output.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for name in ("latest.json", f"bench-{stamp}.json"):
+        (args.output / name).write_text(json.dumps(run.results, indent=2))
+    for name in ("latest.png", f"bench-{stamp}.png"):
+        write_plot(run.results, args.output / name)
+    print_table(run.results)
+    print(f"\nresults: {args.output / 'latest.json'}, plot: {args.output / 'latest.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

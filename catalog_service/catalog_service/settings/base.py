@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     *shared.DJANGO_APPS,
     *shared.THIRD_PARTY_APPS,
     *shared.COMMON_APPS,
+    "catalog_service.catalog",
 ]
 MIDDLEWARE = shared.MIDDLEWARE
 TEMPLATES = shared.TEMPLATES
@@ -63,5 +64,20 @@ globals().update(
         visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=celery_app.VISIBILITY_TIMEOUT_SECONDS),
     )
 )
+
+# The catalogue sells in one currency; products default to it (ISO 4217).
+CATALOG_CURRENCY = env.str("CATALOG_CURRENCY", default="EUR")
+# Public catalogue reads are cached in Redis (see catalog_service.catalog.public_cache). The cache shares
+# the broker's Redis unless CATALOG_CACHE_URL says otherwise; its keys carry their own prefix, and nothing
+# may ever call cache.clear() on it (that would flush the broker's database).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("CATALOG_CACHE_URL", default=env.str("REDIS_URL")),
+        "KEY_PREFIX": "catalog_service",
+        "TIMEOUT": env.int("CATALOG_CACHE_SECONDS", default=300),
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
 
 LOGGING = shared.logging_settings(level=env.str("DJANGO_LOG_LEVEL", default="INFO"))

@@ -1,0 +1,289 @@
+"""The catalogue REST API (``/api/v1/categories/``, ``/api/v1/products/``).
+
+Anyone reads; catalog managers (and superusers) write. Anonymous writes are 401, other callers' 403.
+Inactive products are visible to catalog managers only (a 404 for everyone else).
+
+Decisions a client may rely on:
+- unknown fields and read-only fields (id, created_at, updated_at) in a request body are ignored, never applied;
+- ``DELETE products/{id}/`` deactivates the product (204); orders that refer to it keep working, and a
+  manager can reactivate it with ``PATCH {"is_active": true}``;
+- ``DELETE categories/{slug}/`` of a category that still has products or subcategories is a 409
+  (``category_in_use``) naming the reason;
+- writing ``stock`` sets the quantity available to order;
+- ``ordering`` by anything but price, name or created_at (each optionally with ``-``) is a 400;
+- a ``category`` filter that names no category is a 400; a category includes its subcategories' products;
+- ``page_size`` above 100 is a 400 (see ``pagination``).
+Public reads are served from a cache that every write invalidates when it commits (see ``public_cache``).
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from rest_framework import exceptions, serializers, status
+from rest_framework.fields import get_error_detail
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from catalog_service.catalog import selectors, services
+from catalog_service.catalog.filters import PRODUCT_LIST_QUERY_PARAMETERS, ProductFilter
+from catalog_service.catalog.models import Category, Product
+from catalog_service.catalog.pagination import CatalogPagination
+from catalog_service.catalog.public_cache import serve_public_page
+from common.auth.permissions import CATALOG_MANAGER, IsCatalogManagerOrReadOnly, has_role
+
+MAX_STOCK = 2_147_483_647  # the stock column is a Postgres integer
+
+
+def _is_catalog_manager(request: Request) -> bool:
+    return has_role(request.user, CATALOG_MANAGER)
+
+
+def _as_api_error(error: DjangoValidationError) -> exceptions.ValidationError:
+    return exceptions.ValidationError(detail=get_error_detail(error))
+
+
+class CategoryInUseError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "category_in_use"
+    default_detail = "The category still has products or subcategories."
+
+
+class _Error409Serializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[("category_in_use", "category_in_use")])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorResponse409Serializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = _Error409Serializer(many=True)
+
+
+# Categories
+
+
+class CategoryOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.SlugField()
+    parent = serializers.CharField(source="parent.slug", allow_null=True, help_text="The parent category's slug.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class CategoryInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    slug = serializers.SlugField(max_length=100, required=False)
+    parent = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False
+    )
+
+
+@extend_validation_errors(["invalid"], field_name="page", methods=["get"])
+@extend_validation_errors(["invalid"], field_name="page_size", methods=["get"])
+@extend_validation_errors(["unique"], field_name="slug", methods=["post"])
+class CategoryListCreateApi(GenericAPIView):
+    permission_classes = [IsCatalogManagerOrReadOnly]
+    pagination_class = CatalogPagination
+    queryset = Category.objects.none()  # for the OpenAPI schema; selectors.category_list reads
+
+    @extend_schema(responses=CategoryOutputSerializer(many=True), tags=["categories"])
+    def get(self, request: Request) -> Response:
+        """Every category, by name (paginated)."""
+        if _is_catalog_manager(request):
+            return self._page(request)
+        return serve_public_page(request, query_parameters=("page", "page_size"), build=lambda: self._page(request))
+
+    def _page(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.category_list())
+        return self.get_paginated_response(CategoryOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=CategoryInputSerializer, responses={201: CategoryOutputSerializer}, tags=["categories"])
+    def post(self, request: Request) -> Response:
+        """Create a category (catalog managers); the slug is derived from the name when not given."""
+        serializer = CategoryInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            category = services.category_create(**serializer.validated_data)
+        except DjangoValidationError as error:
+            raise _as_api_error(error) from error
+        return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
+
+
+@extend_validation_errors(["unique"], field_name="slug", methods=["patch"])
+class CategoryDetailApi(GenericAPIView):
+    permission_classes = [IsCatalogManagerOrReadOnly]
+
+    def _category(self, slug: str) -> Category:
+        category = selectors.category_get(slug=slug)
+        if category is None:
+            raise exceptions.NotFound("No category with this slug.")
+        return category
+
+    @extend_schema(responses=CategoryOutputSerializer, tags=["categories"])
+    def get(self, request: Request, slug: str) -> Response:
+        """One category."""
+        if _is_catalog_manager(request):
+            return Response(CategoryOutputSerializer(self._category(slug)).data)
+        return serve_public_page(request, build=lambda: Response(CategoryOutputSerializer(self._category(slug)).data))
+
+    @extend_schema(request=CategoryInputSerializer, responses=CategoryOutputSerializer, tags=["categories"])
+    def patch(self, request: Request, slug: str) -> Response:
+        """Rename, re-slug or move a category (catalog managers)."""
+        category = self._category(slug)
+        serializer = CategoryInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            category = services.category_update(category=category, data=serializer.validated_data)
+        except DjangoValidationError as error:
+            raise _as_api_error(error) from error
+        return Response(CategoryOutputSerializer(category).data)
+
+    @extend_schema(
+        responses={204: OpenApiResponse(description="Deleted."), 409: ErrorResponse409Serializer},
+        tags=["categories"],
+    )
+    def delete(self, request: Request, slug: str) -> Response:
+        """Delete a category that has no products and no subcategories (catalog managers); else 409."""
+        try:
+            services.category_delete(category=self._category(slug))
+        except services.CategoryInUse as error:
+            raise CategoryInUseError(str(error)) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# Products
+
+
+class ProductOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    slug = serializers.SlugField()
+    description = serializers.CharField()
+    category = serializers.CharField(source="category.slug", help_text="The category's slug.")
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    stock = serializers.SerializerMethodField()
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_stock(self, product: Product) -> int:
+        """The quantity available to order."""
+        stock = getattr(product, "stock", None)
+        return stock.available if stock is not None else 0
+
+
+class ProductInputSerializer(serializers.Serializer):
+    sku = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z", max_length=64, help_text="Letters, digits, '.', '_' and '-'."
+    )
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=200, required=False, help_text="Derived from the name when not given.")
+    description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    currency = serializers.ChoiceField(
+        choices=[], required=False, help_text="ISO 4217; the catalogue sells in one currency, its default."
+    )
+    stock = serializers.IntegerField(
+        min_value=0, max_value=MAX_STOCK, required=False, help_text="The quantity available to order."
+    )
+    is_active = serializers.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = [settings.CATALOG_CURRENCY]
+
+
+def _product_response(product: Product, *, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response(ProductOutputSerializer(product).data, status=status_code)
+
+
+@extend_validation_errors(["invalid"], field_name="page", methods=["get"])
+@extend_validation_errors(["invalid"], field_name="page_size", methods=["get"])
+@extend_validation_errors(["unique"], field_name="sku", methods=["post"])
+@extend_validation_errors(["unique"], field_name="slug", methods=["post"])
+class ProductListCreateApi(GenericAPIView):
+    permission_classes = [IsCatalogManagerOrReadOnly]
+    pagination_class = CatalogPagination
+    # Declared for the OpenAPI schema (parameters and their 400s); selectors.product_list applies the filter.
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProductFilter
+    queryset = Product.objects.none()
+
+    @extend_schema(responses=ProductOutputSerializer(many=True), tags=["products"])
+    def get(self, request: Request) -> Response:
+        """Active products (every product for catalog managers), filtered, ordered and paginated."""
+        if _is_catalog_manager(request):
+            return self._page(request, include_inactive=True)
+        return serve_public_page(
+            request,
+            query_parameters=PRODUCT_LIST_QUERY_PARAMETERS,
+            build=lambda: self._page(request, include_inactive=False),
+        )
+
+    def _page(self, request: Request, *, include_inactive: bool) -> Response:
+        try:
+            products: QuerySet[Product] = selectors.product_list(
+                filters=request.query_params, include_inactive=include_inactive
+            )
+        except DjangoValidationError as error:
+            raise _as_api_error(error) from error
+        page = self.paginate_queryset(products)
+        return self.get_paginated_response(ProductOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=ProductInputSerializer, responses={201: ProductOutputSerializer}, tags=["products"])
+    def post(self, request: Request) -> Response:
+        """Create a product with its stock (catalog managers)."""
+        serializer = ProductInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            product = services.product_create(**serializer.validated_data)
+        except DjangoValidationError as error:
+            raise _as_api_error(error) from error
+        product = selectors.product_get(product_id=product.pk, include_inactive=True)
+        return _product_response(product, status_code=status.HTTP_201_CREATED)
+
+
+@extend_validation_errors(["unique"], field_name="sku", methods=["patch"])
+@extend_validation_errors(["unique"], field_name="slug", methods=["patch"])
+class ProductDetailApi(GenericAPIView):
+    permission_classes = [IsCatalogManagerOrReadOnly]
+
+    def _product(self, request: Request, product_id: int) -> Product:
+        product = selectors.product_get(product_id=product_id, include_inactive=_is_catalog_manager(request))
+        if product is None:
+            raise exceptions.NotFound("No product with this id.")
+        return product
+
+    @extend_schema(responses=ProductOutputSerializer, tags=["products"])
+    def get(self, request: Request, product_id: int) -> Response:
+        """One product; inactive products only for catalog managers."""
+        if _is_catalog_manager(request):
+            return _product_response(self._product(request, product_id))
+        return serve_public_page(request, build=lambda: _product_response(self._product(request, product_id)))
+
+    @extend_schema(request=ProductInputSerializer, responses=ProductOutputSerializer, tags=["products"])
+    def patch(self, request: Request, product_id: int) -> Response:
+        """Change a product; ``stock`` sets the quantity available to order (catalog managers)."""
+        product = self._product(request, product_id)
+        serializer = ProductInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            product = services.product_update(product=product, data=serializer.validated_data)
+        except DjangoValidationError as error:
+            raise _as_api_error(error) from error
+        return _product_response(selectors.product_get(product_id=product.pk, include_inactive=True))
+
+    @extend_schema(responses={204: OpenApiResponse(description="Deactivated.")}, tags=["products"])
+    def delete(self, request: Request, product_id: int) -> Response:
+        """Deactivate a product (catalog managers): hidden from customers, kept for orders."""
+        services.product_deactivate(product=self._product(request, product_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -26,7 +26,25 @@ class PeriodicTask:
     every_seconds: float
 
 
-PERIODIC_TASKS: list[PeriodicTask] = []
+def _interval(variable: str, default: float) -> float:
+    return float(os.environ.get(variable) or default)
+
+
+PERIODIC_TASKS: list[PeriodicTask] = [
+    # Each service's outbox relay (common.messaging): re-sends what the broker has not accepted yet.
+    *(
+        PeriodicTask(
+            name=f"{queue}.relay_outbox", queue=queue, every_seconds=_interval("OUTBOX_RELAY_INTERVAL_SECONDS", 2)
+        )
+        for queue in ("users", "catalog", "orders")
+    ),
+    # orders: drive on orders stuck in pending or cancelling (ORDERS_SAGA_TIMEOUT_SECONDS in orders_service).
+    PeriodicTask(
+        name="orders.redrive_stuck_orders",
+        queue="orders",
+        every_seconds=_interval("ORDERS_REDRIVE_INTERVAL_SECONDS", 5),
+    ),
+]
 
 
 def delivery_settings(*, visibility_timeout: int) -> dict:

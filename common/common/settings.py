@@ -57,6 +57,7 @@ THIRD_PARTY_APPS = [
 COMMON_APPS = [
     "common.database",
     "common.health",
+    "common.messaging",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +127,21 @@ def jwt_verification_settings(env: environ.Env) -> dict:
         "JWT_JWKS_CACHE_SECONDS": env.int("JWT_JWKS_CACHE_SECONDS", default=300),
         "JWT_JWKS_MIN_REFETCH_SECONDS": env.int("JWT_JWKS_MIN_REFETCH_SECONDS", default=10),
         "JWT_LEEWAY_SECONDS": env.int("JWT_LEEWAY_SECONDS", default=5),
+    }
+
+
+def messaging_settings(env: environ.Env) -> dict:
+    """How ``common.messaging`` publishes, retries and relays (see its docstring)."""
+    return {
+        # A publish gives up after this long, so a Redis outage cannot hang a request.
+        "MESSAGING_PUBLISH_TIMEOUT_SECONDS": env.float("MESSAGING_PUBLISH_TIMEOUT_SECONDS", default=1.0),
+        # A handler that raises is tried this many times in all, then parked as a dead letter.
+        "MESSAGING_MAX_ATTEMPTS": env.int("MESSAGING_MAX_ATTEMPTS", default=5),
+        "MESSAGING_RETRY_BACKOFF_SECONDS": env.float("MESSAGING_RETRY_BACKOFF_SECONDS", default=1.0),
+        "MESSAGING_RETRY_BACKOFF_MAX_SECONDS": env.float("MESSAGING_RETRY_BACKOFF_MAX_SECONDS", default=60.0),
+        "MESSAGING_RELAY_BATCH_SIZE": env.int("MESSAGING_RELAY_BATCH_SIZE", default=200),
+        # The relay leaves younger rows to their own after-commit publish.
+        "MESSAGING_RELAY_MIN_AGE_SECONDS": env.float("MESSAGING_RELAY_MIN_AGE_SECONDS", default=2.0),
     }
 
 

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     *shared.DJANGO_APPS,
     *shared.THIRD_PARTY_APPS,
     *shared.COMMON_APPS,
+    "orders_service.orders",
 ]
 MIDDLEWARE = shared.MIDDLEWARE
 TEMPLATES = shared.TEMPLATES
@@ -63,5 +64,11 @@ globals().update(
         visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=celery_app.VISIBILITY_TIMEOUT_SECONDS),
     )
 )
+
+# An order pending or cancelling for longer is driven on again (its message re-sent) by orders.redrive_stuck_orders.
+ORDERS_SAGA_TIMEOUT_SECONDS = env.float("ORDERS_SAGA_TIMEOUT_SECONDS", default=30.0)
+
+# MESSAGING_*: publish timeout, retries and relay of common.messaging (outbox, inbox, dead letters).
+globals().update(shared.messaging_settings(env))
 
 LOGGING = shared.logging_settings(level=env.str("DJANGO_LOG_LEVEL", default="INFO"))

@@ -66,4 +66,7 @@ globals().update(
     )
 )
 
+# MESSAGING_*: publish timeout, retries and relay of common.messaging (outbox, inbox, dead letters).
+globals().update(shared.messaging_settings(env))
+
 LOGGING = shared.logging_settings(level=env.str("DJANGO_LOG_LEVEL", default="INFO"))

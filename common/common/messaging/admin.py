@@ -1,0 +1,118 @@
+"""Outbox, inbox and dead letters in every service's admin, with their states."""
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+
+from common.messaging.dead_letters import dead_letter_discard, dead_letter_replay
+from common.messaging.models import DeadLetter, InboxMessage, OutboxMessage
+from common.messaging.outbox import outbox_send_now
+from common.messaging.publisher import PublishFailed
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Operators look and act through actions; rows are written only by the messaging code."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OutboxStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return OutboxMessage.State.choices
+
+    def queryset(self, request, queryset):
+        if self.value() == OutboxMessage.State.PENDING:
+            return queryset.filter(sent_at__isnull=True)
+        if self.value() == OutboxMessage.State.SENT:
+            return queryset.filter(sent_at__isnull=False)
+        return queryset
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["id", "name", "state", "attempts", "created_at", "sent_at", "short_error"]
+    list_filter = [OutboxStateFilter, "name"]
+    search_fields = ["=id", "name"]
+    date_hierarchy = "created_at"
+    actions = ["send_now"]
+    show_full_result_count = False
+
+    @admin.display(description="state")
+    def state(self, message: OutboxMessage) -> str:
+        return message.state
+
+    @admin.display(description="last error")
+    def short_error(self, message: OutboxMessage) -> str:
+        return message.last_error[:120]
+
+    @admin.action(description="Send the selected unsent messages now")
+    def send_now(self, request, queryset: QuerySet):
+        sent, error = outbox_send_now(messages=queryset.filter(sent_at__isnull=True).order_by("created_at"))
+        self.message_user(request, f"{sent} message(s) sent.", messages.SUCCESS)
+        if error:
+            self.message_user(request, f"The broker refused a message: {error}", messages.ERROR)
+
+
+@admin.register(InboxMessage)
+class InboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["message_id", "name", "processed_at"]
+    list_filter = ["name"]
+    search_fields = ["=message_id"]
+    date_hierarchy = "processed_at"
+    show_full_result_count = False
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdmin):
+    list_display = ["message_id", "name", "state", "attempts", "created_at", "updated_at", "short_error"]
+    list_filter = ["state", "name"]
+    search_fields = ["=message_id", "name"]
+    readonly_fields = [
+        "message_id",
+        "name",
+        "queue",
+        "state",
+        "attempts",
+        "created_at",
+        "updated_at",
+        "message",
+        "error",
+    ]
+    actions = ["replay", "discard"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # The detail page is viewable; the actions are the only way to change a dead letter.
+        return False
+
+    @admin.display(description="error")
+    def short_error(self, dead_letter: DeadLetter) -> str:
+        return dead_letter.error.splitlines()[0][:120] if dead_letter.error else ""
+
+    @admin.action(description="Replay the selected parked messages")
+    def replay(self, request, queryset: QuerySet):
+        replayed = 0
+        for dead_letter in queryset.filter(state=DeadLetter.State.PARKED).order_by("created_at"):
+            try:
+                dead_letter_replay(dead_letter=dead_letter)
+            except PublishFailed as error:
+                self.message_user(request, f"The broker refused {dead_letter.message_id}: {error}", messages.ERROR)
+                break
+            replayed += 1
+        self.message_user(request, f"{replayed} message(s) replayed.", messages.SUCCESS)
+
+    @admin.action(description="Discard the selected parked messages")
+    def discard(self, request, queryset: QuerySet):
+        discarded = 0
+        for dead_letter in queryset.filter(state=DeadLetter.State.PARKED):
+            dead_letter_discard(dead_letter=dead_letter)
+            discarded += 1
+        self.message_user(request, f"{discarded} message(s) discarded.", messages.SUCCESS)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class MessagingConfig(AppConfig):
+    name = "common.messaging"
+    label = "messaging"
+    verbose_name = "Messaging (outbox, inbox, dead letters)"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,152 @@
+"""The messages between the services: name, consumer queue, version and payload schema.
+
+A message is a Celery task sent by name to its consumer's queue. Its name is
+``<consumer>.<verb>`` and the consumer's queue is the part before the dot. The
+payload is JSON and is checked against the contract's JSON Schema twice: by
+the sender before the message is written to its outbox, and by the consumer
+before its handler runs (a payload that fails there is parked as a dead
+letter at once: retrying cannot fix it).
+
+To change a payload incompatibly, add a new version: the consumer accepts
+every version listed in ``schemas`` and the sender writes ``version``.
+
+To add a message, add a ``Contract`` to ``CONTRACTS`` below; the sender calls
+``outbox.enqueue(name, payload)`` and the consumer decorates its handler with
+``@message_handler(name)``.
+"""
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as SchemaValidationError
+
+
+class InvalidMessage(Exception):
+    """A message that does not match its contract; the text says why."""
+
+
+UUID_SCHEMA = {
+    "type": "string",
+    "pattern": "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$",
+}
+DECIMAL_SCHEMA = {"type": "string", "pattern": r"^-?\d{1,12}(\.\d{1,6})?$"}
+CURRENCY_SCHEMA = {"type": "string", "pattern": "^[A-Z]{3}$"}
+PRODUCT_ID_SCHEMA = {"type": "integer", "minimum": 1}
+QUANTITY_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 1000}
+MAX_LINES = 50
+
+
+def _object(properties: dict, *, optional: tuple[str, ...] = ()) -> dict:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [name for name in properties if name not in optional],
+        "additionalProperties": False,
+    }
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One message: who consumes it, which version senders write, the schema of each version."""
+
+    name: str
+    description: str
+    schemas: dict[int, dict] = field(hash=False)
+    version: int = 1
+
+    @property
+    def queue(self) -> str:
+        """The consumer's queue: the part of the name before the dot."""
+        return self.name.split(".", 1)[0]
+
+    @cached_property
+    def _validators(self) -> dict[int, Draft202012Validator]:
+        return {version: Draft202012Validator(schema) for version, schema in self.schemas.items()}
+
+    def validate(self, payload: dict, *, version: int | None = None) -> None:
+        """Raise ``InvalidMessage`` unless ``payload`` matches the schema of ``version`` (default: current)."""
+        version = self.version if version is None else version
+        validator = self._validators.get(version)
+        if validator is None:
+            raise InvalidMessage(f"{self.name}: unknown version {version!r} (accepted: {sorted(self.schemas)})")
+        try:
+            validator.validate(payload)
+        except SchemaValidationError as error:
+            where = "/".join(str(part) for part in error.absolute_path) or "payload"
+            raise InvalidMessage(f"{self.name} v{version}: {where}: {error.message}") from error
+
+
+_ORDER_LINE = _object({"product_id": PRODUCT_ID_SCHEMA, "quantity": QUANTITY_SCHEMA})
+_PRICED_LINE = _object({"product_id": PRODUCT_ID_SCHEMA, "quantity": QUANTITY_SCHEMA, "unit_price": DECIMAL_SCHEMA})
+ORDER_STATUSES_NOTIFIED = ["confirmed", "rejected", "cancelled"]
+
+CONTRACTS: dict[str, Contract] = {
+    contract.name: contract
+    for contract in [
+        Contract(
+            name="catalog.reserve_stock",
+            description="Reserve every line of a pending order, or none; answer stock_reserved or stock_rejected.",
+            schemas={
+                1: _object(
+                    {
+                        "order_id": UUID_SCHEMA,
+                        "lines": {"type": "array", "items": _ORDER_LINE, "minItems": 1, "maxItems": MAX_LINES},
+                    }
+                )
+            },
+        ),
+        Contract(
+            name="orders.stock_reserved",
+            description="Catalog reserved every line; the lines carry the unit prices, all in one currency.",
+            schemas={
+                1: _object(
+                    {
+                        "order_id": UUID_SCHEMA,
+                        "currency": CURRENCY_SCHEMA,
+                        "lines": {"type": "array", "items": _PRICED_LINE, "minItems": 1, "maxItems": MAX_LINES},
+                    }
+                )
+            },
+        ),
+        Contract(
+            name="orders.stock_rejected",
+            description="Catalog reserved nothing; the reason is fit to show the customer.",
+            schemas={1: _object({"order_id": UUID_SCHEMA, "reason": {"type": "string", "minLength": 1}})},
+        ),
+        Contract(
+            name="catalog.release_stock",
+            description="Give back the stock reserved for an order being cancelled; answer stock_released.",
+            schemas={1: _object({"order_id": UUID_SCHEMA})},
+        ),
+        Contract(
+            name="orders.stock_released",
+            description="Catalog gave back the order's stock (or held none).",
+            schemas={1: _object({"order_id": UUID_SCHEMA})},
+        ),
+        Contract(
+            name="users.notify_order_status",
+            description="Tell the customer that their order reached a final status (once per order and status).",
+            schemas={
+                1: _object(
+                    {
+                        "order_id": UUID_SCHEMA,
+                        "user_id": {"type": "integer"},
+                        "status": {"enum": ORDER_STATUSES_NOTIFIED},
+                        "total": {"anyOf": [DECIMAL_SCHEMA, {"type": "null"}]},
+                        "currency": {"anyOf": [CURRENCY_SCHEMA, {"type": "null"}]},
+                        "reason": {"type": ["string", "null"]},
+                    }
+                )
+            },
+        ),
+    ]
+}
+
+
+def contract_for(name: str) -> Contract:
+    """The contract of message ``name``; ``InvalidMessage`` if there is none."""
+    try:
+        return CONTRACTS[name]
+    except KeyError:
+        raise InvalidMessage(f"no contract for message {name!r}") from None

@@ -1,0 +1,70 @@
+"""Dead letters: park a message that keeps failing; replay or discard it later (admin, ``manage.py dead_letters``)."""
+
+import json
+import uuid
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from common.messaging import publisher
+from common.messaging.models import DeadLetter
+
+
+def dead_letter_park(
+    *, message_id: uuid.UUID, name: str, queue: str, message: object, error: str, attempts: int
+) -> DeadLetter:
+    """Park ``message`` with its error; a message parked again (after a failed replay) is parked anew."""
+    now = timezone.now()
+    dead_letter, _ = DeadLetter.objects.update_or_create(
+        message_id=message_id,
+        defaults={
+            "name": name,
+            "queue": queue,
+            "message": json.loads(json.dumps(message, cls=DjangoJSONEncoder)),
+            "error": error[:20000],
+            "attempts": attempts,
+            "state": DeadLetter.State.PARKED,
+            "updated_at": now,
+        },
+        create_defaults={
+            "name": name,
+            "queue": queue,
+            "message": json.loads(json.dumps(message, cls=DjangoJSONEncoder)),
+            "error": error[:20000],
+            "attempts": attempts,
+            "state": DeadLetter.State.PARKED,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    return dead_letter
+
+
+def dead_letter_replay(*, dead_letter: DeadLetter) -> DeadLetter:
+    """Send a parked message to its queue again, with a fresh count of attempts.
+
+    The message keeps its id: if it was applied meanwhile, the inbox drops the
+    replay. Raises ``publisher.PublishFailed`` when the broker refuses it (the
+    dead letter then stays parked).
+    """
+    if dead_letter.state != DeadLetter.State.PARKED:
+        return dead_letter
+    message = dead_letter.message
+    if not isinstance(message, dict) or "message_id" not in message:
+        # A malformed envelope is sent as it was; the consumer parks it again.
+        message = {"message_id": str(dead_letter.message_id), "name": dead_letter.name, "malformed": message}
+    publisher.publish(envelope={**message, "message_id": str(dead_letter.message_id)}, queue=dead_letter.queue)
+    DeadLetter.objects.filter(pk=dead_letter.pk, state=DeadLetter.State.PARKED).update(
+        state=DeadLetter.State.REPLAYED, updated_at=timezone.now()
+    )
+    dead_letter.refresh_from_db()
+    return dead_letter
+
+
+def dead_letter_discard(*, dead_letter: DeadLetter) -> DeadLetter:
+    """Give up on a parked message on purpose; it stays listed as discarded."""
+    DeadLetter.objects.filter(pk=dead_letter.pk, state=DeadLetter.State.PARKED).update(
+        state=DeadLetter.State.DISCARDED, updated_at=timezone.now()
+    )
+    dead_letter.refresh_from_db()
+    return dead_letter

@@ -1,0 +1,78 @@
+"""Publish a message to the broker quickly, or fail quickly.
+
+The web process publishes right after its transaction commits; when Redis is
+down that must cost milliseconds, not the default connection retries, or the
+API would hang with the broker. So publishing uses its own connection with
+short socket timeouts and no retries: a failure leaves the outbox row unsent
+for the relay to try again.
+
+One connection per process and thread, opened on first use and dropped on
+any error (the next publish reconnects).
+"""
+
+import logging
+import os
+import threading
+from contextlib import suppress
+
+from celery import current_app
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+class PublishFailed(Exception):
+    """The broker did not accept the message."""
+
+
+class _Publisher(threading.local):
+    pid: int | None = None
+    connection = None
+    producer = None
+
+    def _open(self):
+        timeout = settings.MESSAGING_PUBLISH_TIMEOUT_SECONDS
+        app = current_app._get_current_object()
+        connection = app.connection_for_write(
+            connect_timeout=timeout,
+            transport_options={
+                "socket_timeout": timeout,
+                "socket_connect_timeout": timeout,
+                "max_retries": 0,
+                "interval_start": 0,
+            },
+        )
+        self.pid, self.connection = os.getpid(), connection
+        self.producer = app.amqp.Producer(connection, auto_declare=False)
+
+    def close(self) -> None:
+        if self.connection is not None and self.pid == os.getpid():
+            with suppress(Exception):
+                self.connection.release()
+        self.pid = self.connection = self.producer = None
+
+    def publish(self, *, envelope: dict, queue: str) -> None:
+        if self.pid != os.getpid():  # a forked child must not share its parent's socket
+            self.pid = self.connection = self.producer = None
+        try:
+            if self.producer is None:
+                self._open()
+            current_app.send_task(
+                envelope["name"],
+                kwargs={"message": envelope},
+                queue=queue,
+                task_id=envelope["message_id"],
+                producer=self.producer,
+                retry=False,
+            )
+        except Exception as error:
+            self.close()
+            raise PublishFailed(f"{type(error).__name__}: {error}") from error
+
+
+_publisher = _Publisher()
+
+
+def publish(*, envelope: dict, queue: str) -> None:
+    """Hand ``envelope`` to the broker as task ``envelope["name"]`` on ``queue``; ``PublishFailed`` if it refuses."""
+    _publisher.publish(envelope=envelope, queue=queue)

@@ -1,0 +1,174 @@
+"""The orders API: place (with an Idempotency-Key), list, detail, cancel."""
+
+import hashlib
+import json
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.messaging.contracts import MAX_LINES
+from common.pagination import PageNumberPagination
+from orders_service.orders import selectors, services
+from orders_service.orders.models import Order
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The order cannot be changed in its current status."
+
+
+class IdempotencyKeyReusedError(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was already used with a different request body."
+
+
+class OrderLineOutputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+
+
+class OrderOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    items = OrderLineOutputSerializer(source="line_items", many=True)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    currency = serializers.CharField(allow_null=True)
+    reject_reason = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class OrderLineInputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    quantity = serializers.IntegerField(min_value=1, max_value=1000)
+
+
+class OrderPlaceInputSerializer(serializers.Serializer):
+    items = OrderLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+
+    def validate_items(self, items: list[dict]) -> list[dict]:
+        product_ids = [item["product_id"] for item in items]
+        if len(set(product_ids)) != len(product_ids):
+            raise ValidationError("Each product may appear at most once in an order.")
+        return items
+
+
+def render_order(order: Order) -> dict:
+    """The order as the API shows it (plain JSON types, so it can be stored for idempotent replays)."""
+    return json.loads(json.dumps(OrderOutputSerializer(order).data))
+
+
+class OrderPlaceApi(APIView):
+    """``GET orders/``: the caller's orders (every order for an order operator). ``POST orders/``: place one."""
+
+    permission_classes = [IsAuthenticated]
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
+
+    @extend_schema(
+        operation_id="orders_list",
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=Order.Status.values),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        responses=OrderOutputSerializer(many=True),
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        orders = selectors.order_list(user=request.user, status=filters.validated_data.get("status"))
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(orders, request, view=self)
+        return paginator.get_paginated_response(OrderOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="orders_place",
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="A key of your choice, unique per order: a repeat of the same request returns the "
+                "first response; the same key with another body is a 422.",
+            )
+        ],
+        request=OrderPlaceInputSerializer,
+        responses={201: OrderOutputSerializer},
+    )
+    def post(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            raise ValidationError({"Idempotency-Key": ["This header is required."]}, code="required")
+        if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            raise ValidationError(
+                {"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]}, code="max_length"
+            )
+        fingerprint = hashlib.sha256(
+            json.dumps(request.data, sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest()
+        try:
+            stored = services.idempotent_response_get(user_id=request.user.id, key=key, request_fingerprint=fingerprint)
+            if stored is None:
+                serializer = OrderPlaceInputSerializer(data=request.data)
+                serializer.is_valid(raise_exception=True)
+                stored = services.order_place_idempotent(
+                    user_id=request.user.id,
+                    key=key,
+                    request_fingerprint=fingerprint,
+                    lines=[services.OrderLineInput(**item) for item in serializer.validated_data["items"]],
+                    render=render_order,
+                )
+        except services.IdempotencyKeyReused as error:
+            raise IdempotencyKeyReusedError from error
+        headers = {}
+        if stored.order_id:
+            headers["Location"] = request.build_absolute_uri(
+                reverse("orders:order-detail", kwargs={"order_id": stored.order_id})
+            )
+        if stored.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(stored.body, status=stored.status, headers=headers)
+
+
+class OrderDetailApi(APIView):
+    """``GET orders/{id}/``: one order; someone else's order is a 404."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="orders_retrieve", responses=OrderOutputSerializer)
+    def get(self, request, order_id):
+        order = selectors.order_get(user=request.user, order_id=order_id)
+        if order is None:
+            raise NotFound
+        return Response(OrderOutputSerializer(order).data)
+
+
+class OrderCancelApi(APIView):
+    """``POST orders/{id}/cancel/``: 202 and ``cancelling`` for a confirmed (or cancelling) order; else 409."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="orders_cancel", request=None, responses={202: OrderOutputSerializer})
+    def post(self, request, order_id):
+        if selectors.order_get(user=request.user, order_id=order_id) is None:
+            raise NotFound
+        try:
+            services.order_cancel(order_id=order_id)
+        except services.OrderCannotBeCancelled as error:
+            raise Conflict(str(error)) from error
+        order = selectors.order_get(user=request.user, order_id=order_id)
+        return Response(OrderOutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,254 @@
+"""Writes of orders: placing (idempotently), cancelling, and the orders side of the saga.
+
+Every status change happens in one transaction with the outbox message it
+causes (``common.messaging.outbox``). Handlers of catalog's answers lock the
+order row and act only from the status they expect, so a duplicate or late
+answer changes nothing.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from common.messaging import outbox
+from orders_service.orders.models import IdempotencyKey, Order, OrderLine
+
+logger = logging.getLogger(__name__)
+
+
+class OrderCannotBeCancelled(Exception):
+    """Only a confirmed order can be cancelled (a cancelling one is accepted again, idempotently)."""
+
+
+class IdempotencyKeyReused(Exception):
+    """The Idempotency-Key was used before with another request body."""
+
+
+@dataclass(frozen=True)
+class OrderLineInput:
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The response to give for a POST with an Idempotency-Key (the first one, on a repeat)."""
+
+    status: int
+    body: dict
+    order_id: uuid.UUID | None
+    replayed: bool
+
+
+def _reserve_stock_message(order: Order, lines: Iterable[OrderLine | OrderLineInput]) -> None:
+    outbox.enqueue(
+        "catalog.reserve_stock",
+        {
+            "order_id": order.id,
+            "lines": [{"product_id": line.product_id, "quantity": line.quantity} for line in lines],
+        },
+    )
+
+
+def _notify_message(order: Order) -> None:
+    outbox.enqueue(
+        "users.notify_order_status",
+        {
+            "order_id": order.id,
+            "user_id": order.user_id,
+            "status": order.status,
+            "total": order.total,
+            "currency": order.currency,
+            "reason": order.reject_reason,
+        },
+    )
+
+
+def order_place(*, user_id: int, lines: list[OrderLineInput]) -> Order:
+    """Create a pending order with its lines and ask catalog to reserve them (after commit).
+
+    The returned order carries its lines in ``line_items``.
+    """
+    now = timezone.now()
+    with transaction.atomic(savepoint=False):
+        order = Order.objects.create(
+            id=uuid.uuid4(), user_id=user_id, status=Order.Status.PENDING, created_at=now, updated_at=now, driven_at=now
+        )
+        order.line_items = OrderLine.objects.bulk_create(
+            [OrderLine(order=order, product_id=line.product_id, quantity=line.quantity) for line in lines]
+        )
+        _reserve_stock_message(order, lines)
+    return order
+
+
+def _stored_response(record: IdempotencyKey, *, request_fingerprint: str) -> StoredResponse:
+    if record.request_fingerprint != request_fingerprint:
+        raise IdempotencyKeyReused
+    return StoredResponse(
+        status=record.response_status, body=record.response_body, order_id=record.order_id, replayed=True
+    )
+
+
+def idempotent_response_get(*, user_id: int, key: str, request_fingerprint: str) -> StoredResponse | None:
+    """The first response given to this user's ``key``, or None if the key is new.
+
+    Raises ``IdempotencyKeyReused`` if the key came with another request body.
+    """
+    record = IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
+    return None if record is None else _stored_response(record, request_fingerprint=request_fingerprint)
+
+
+def order_place_idempotent(
+    *,
+    user_id: int,
+    key: str,
+    request_fingerprint: str,
+    lines: list[OrderLineInput],
+    render: Callable[[Order], dict],
+) -> StoredResponse:
+    """Place an order once per (user, Idempotency-Key); ``render`` makes the response body stored for repeats.
+
+    Two concurrent requests with one key: the unique key makes one of them
+    roll back entirely (no second order) and answer with the winner's response.
+    """
+    try:
+        with transaction.atomic():
+            order = order_place(user_id=user_id, lines=lines)
+            body = render(order)
+            IdempotencyKey.objects.create(
+                user_id=user_id,
+                key=key,
+                request_fingerprint=request_fingerprint,
+                response_status=201,
+                response_body=body,
+                order=order,
+                created_at=order.created_at,
+            )
+    except IntegrityError:
+        record = IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
+        if record is None:
+            raise
+        return _stored_response(record, request_fingerprint=request_fingerprint)
+    return StoredResponse(status=201, body=body, order_id=order.id, replayed=False)
+
+
+def order_cancel(*, order_id: uuid.UUID) -> Order:
+    """Start cancelling a confirmed order: ``cancelling``, and ask catalog to release its stock.
+
+    A cancelling order is accepted again without a second message. Any other
+    status raises ``OrderCannotBeCancelled``: a pending order settles within
+    moments and is cancelled once confirmed; rejected and cancelled are final.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(id=order_id)
+        if order.status == Order.Status.CANCELLING:
+            return order
+        if order.status != Order.Status.CONFIRMED:
+            raise OrderCannotBeCancelled(f"An order in status {order.status} cannot be cancelled.")
+        now = timezone.now()
+        order.status, order.updated_at, order.driven_at = Order.Status.CANCELLING, now, now
+        order.save(update_fields=["status", "updated_at", "driven_at"])
+        outbox.enqueue("catalog.release_stock", {"order_id": order.id})
+    return order
+
+
+def order_confirm(*, order_id: uuid.UUID, currency: str, priced_lines: list[dict]) -> Order:
+    """catalog reserved the stock: price the lines, total them, confirm, notify. Only from ``pending``.
+
+    Like the two below, it runs in the caller's transaction (the message handler's).
+    """
+    order = Order.objects.select_for_update().get(id=order_id)
+    if order.status != Order.Status.PENDING:
+        logger.info("order %s is %s: stock_reserved ignored", order.id, order.status)
+        return order
+    prices = {line["product_id"]: Decimal(line["unit_price"]) for line in priced_lines}
+    lines = list(order.lines.all())
+    unpriced = [line.product_id for line in lines if line.product_id not in prices]
+    if unpriced:
+        raise ValueError(f"catalog's answer for order {order.id} has no price for products {unpriced}")
+    for line in lines:
+        line.unit_price = prices[line.product_id]
+    OrderLine.objects.bulk_update(lines, ["unit_price"])
+    order.total = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
+    order.currency = currency
+    order.status = Order.Status.CONFIRMED
+    order.updated_at = timezone.now()
+    order.save(update_fields=["total", "currency", "status", "updated_at"])
+    _notify_message(order)
+    return order
+
+
+def order_reject(*, order_id: uuid.UUID, reason: str) -> Order:
+    """catalog reserved nothing: reject with its reason, notify. Only from ``pending``."""
+    order = Order.objects.select_for_update().get(id=order_id)
+    if order.status != Order.Status.PENDING:
+        logger.info("order %s is %s: stock_rejected ignored", order.id, order.status)
+        return order
+    order.status, order.reject_reason, order.updated_at = Order.Status.REJECTED, reason, timezone.now()
+    order.save(update_fields=["status", "reject_reason", "updated_at"])
+    _notify_message(order)
+    return order
+
+
+def order_mark_cancelled(*, order_id: uuid.UUID) -> Order:
+    """catalog released the stock: cancelled, notify. Only from ``cancelling``."""
+    order = Order.objects.select_for_update().get(id=order_id)
+    if order.status != Order.Status.CANCELLING:
+        logger.info("order %s is %s: stock_released ignored", order.id, order.status)
+        return order
+    order.status, order.updated_at = Order.Status.CANCELLED, timezone.now()
+    order.save(update_fields=["status", "updated_at"])
+    _notify_message(order)
+    return order
+
+
+def order_redrive(*, order_id: uuid.UUID) -> bool:
+    """Send again the message that moves a pending or cancelling order on; False for any other status."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(id=order_id)
+        if order.status == Order.Status.PENDING:
+            _reserve_stock_message(order, order.lines.all())
+        elif order.status == Order.Status.CANCELLING:
+            outbox.enqueue("catalog.release_stock", {"order_id": order.id})
+        else:
+            return False
+        order.driven_at = timezone.now()
+        order.save(update_fields=["driven_at"])
+    logger.info("order %s re-driven (%s)", order.id, order.status)
+    return True
+
+
+def orders_redrive_stuck(*, older_than_seconds: float | None = None, limit: int = 200) -> int:
+    """Re-drive the orders pending or cancelling whose last message is older than the saga timeout.
+
+    Rows are claimed with SKIP LOCKED, so an order being handled right now is
+    left alone, and two runs never re-drive the same order at once.
+    """
+    if older_than_seconds is None:
+        older_than_seconds = settings.ORDERS_SAGA_TIMEOUT_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    with transaction.atomic():
+        stuck = list(
+            Order.objects.filter(status__in=[Order.Status.PENDING, Order.Status.CANCELLING], driven_at__lt=cutoff)
+            .order_by("driven_at")
+            .select_for_update(skip_locked=True)
+            .prefetch_related("lines")[:limit]
+        )
+        now = timezone.now()
+        for order in stuck:
+            if order.status == Order.Status.PENDING:
+                _reserve_stock_message(order, order.lines.all())
+            else:
+                outbox.enqueue("catalog.release_stock", {"order_id": order.id})
+            order.driven_at = now
+        Order.objects.bulk_update(stuck, ["driven_at"])
+    if stuck:
+        logger.warning("re-drove %d stuck orders", len(stuck))
+    return len(stuck)

@@ -8,6 +8,7 @@ urlpatterns = [
     *infrastructure_urlpatterns,
     path(settings.ADMIN_URL_PREFIX, admin.site.urls),
     path("api/v1/", include("catalog_service.catalog.urls")),
+    path("api/v1/", include("common.auth.urls")),  # auth/whoami/
 ]
 
 __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]

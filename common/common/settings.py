@@ -145,6 +145,25 @@ def messaging_settings(env: environ.Env) -> dict:
     }
 
 
+def cache_settings(env: environ.Env, *, key_prefix: str) -> dict:
+    """Django's cache in Redis, shared by every worker process of the service.
+
+    ``CACHE_URL`` (default: ``REDIS_URL``). Keys carry the service's prefix, so
+    services (and the Celery keys in the same Redis database) never collide.
+    Never a per-process cache: gunicorn runs several workers, and counters
+    such as failed logins must be seen by all of them.
+    """
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("CACHE_URL", default=env.str("REDIS_URL")),
+            "KEY_PREFIX": key_prefix,
+            "TIMEOUT": 300,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+
+
 DRF_STANDARDIZED_ERRORS = {
     # Every error, validation errors included, is {type, errors: [{code, detail, attr}]}.
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,

@@ -1,1 +1,24 @@
+import uuid
+
+import pytest
+
 pytest_plugins = ["common.testing.fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    """Each test counts failed logins under its own cache prefix (no flush: the test broker shares the database)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-users-{uuid.uuid4().hex}"},
+    }
+
+
+@pytest.fixture
+def roles(db):
+    """The roles of migration 0002 (a transactional test elsewhere flushes the database, data migrations included)."""
+    from django.contrib.auth.models import Group
+
+    from users_service.accounts.roles import ROLES
+
+    return [Group.objects.get_or_create(name=name)[0] for name in ROLES]

@@ -1,8 +1,11 @@
 """The public keys that verify tokens, by ``kid``.
 
-Two sources, used together:
+Three sources, used together:
 
 - ``settings.JWT_PUBLIC_JWKS``: a JWKS (dict) configured in the environment;
+- ``settings.JWT_PUBLIC_JWKS_PROVIDER``: the dotted path of a function that
+  returns a JWKS; users_service uses it to trust its own signing keys (current
+  and previous) without a request to itself;
 - ``settings.JWT_JWKS_URL``: users_service's ``/.well-known/jwks.json``, fetched
   with a short timeout and cached for ``JWT_JWKS_CACHE_SECONDS``. An unknown
   ``kid`` triggers a refetch (at most every ``JWT_JWKS_MIN_REFETCH_SECONDS``),
@@ -10,15 +13,18 @@ Two sources, used together:
   reached the keys already fetched stay in use, so verification keeps working.
 """
 
+import json
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import jwt
 import requests
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +52,7 @@ class PublicKeys:
             self._remote = _RemoteKeys()
 
     def get(self, kid: str):
-        configured = _keys_from_jwks(getattr(settings, "JWT_PUBLIC_JWKS", None) or {})
+        configured = _configured_keys()
         if kid in configured:
             return configured[kid]
         url = getattr(settings, "JWT_JWKS_URL", "")
@@ -77,10 +83,26 @@ class PublicKeys:
         self._remote = _RemoteKeys(keys=keys, fetched_at=now, attempted_at=now)
 
 
+def _configured_keys() -> dict[str, object]:
+    jwks = {"keys": list((getattr(settings, "JWT_PUBLIC_JWKS", None) or {}).get("keys", []))}
+    provider = getattr(settings, "JWT_PUBLIC_JWKS_PROVIDER", "")
+    if provider:
+        jwks["keys"].extend(import_string(provider)().get("keys", []))
+    # Parsing RSA keys costs more than a lookup: parse each distinct JWKS once.
+    return _parsed_jwks(json.dumps(jwks, sort_keys=True))
+
+
+@lru_cache(maxsize=16)
+def _parsed_jwks(jwks_json: str) -> dict[str, object]:
+    return _keys_from_jwks(json.loads(jwks_json))
+
+
 def _keys_from_jwks(jwks: dict) -> dict[str, object]:
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys", []), list):
+        raise ValueError("a JWKS is an object with a list of keys")
     keys = {}
     for entry in jwks.get("keys", []):
-        if entry.get("kty") != "RSA" or not entry.get("kid"):
+        if not isinstance(entry, dict) or entry.get("kty") != "RSA" or not entry.get("kid"):
             continue
         keys[entry["kid"]] = jwt.PyJWK(entry, algorithm="RS256").key
     return keys

@@ -9,6 +9,8 @@ from common.auth.keys import KeyNotFound, public_keys
 
 ALGORITHM = "RS256"
 REQUIRED_CLAIMS = ["user_id", "username", "token_type", "jti", "iat", "exp", "iss"]
+# What a hostile token can make PyJWT raise (an ``exp`` of 1e400 is an OverflowError, not a PyJWTError).
+_UNTRUSTWORTHY = (jwt.PyJWTError, ValueError, TypeError, OverflowError, KeyError)
 
 
 class InvalidToken(Exception):
@@ -38,11 +40,15 @@ class TokenUser:
         return self.is_superuser or role in self.roles
 
 
-def decode_token(token: str, *, expected_type: str = "access") -> dict:
-    """Return the verified claims of ``token``, or raise ``InvalidToken``."""
+def decode_token(token: str, *, expected_type: str | None = "access") -> dict:
+    """Return the verified claims of ``token``, or raise ``InvalidToken``.
+
+    ``expected_type`` is the ``token_type`` claim the caller accepts; ``None``
+    accepts any type (users_service's token backend checks the type itself).
+    """
     try:
         header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as error:
+    except _UNTRUSTWORTHY as error:
         raise InvalidToken("Malformed token.") from error
     if header.get("alg") != ALGORITHM:
         raise InvalidToken(f"Only {ALGORITHM} tokens are accepted.")
@@ -68,11 +74,12 @@ def decode_token(token: str, *, expected_type: str = "access") -> dict:
         raise InvalidToken("Token is not valid yet.") from error
     except jwt.InvalidIssuerError as error:
         raise InvalidToken("Token has the wrong issuer.") from error
-    except jwt.PyJWTError as error:
+    except _UNTRUSTWORTHY as error:
         raise InvalidToken("Token is invalid.") from error
-    if claims.get("token_type") != expected_type:
+    if expected_type is not None and claims.get("token_type") != expected_type:
         raise InvalidToken(f"Token is not an {expected_type} token.")
-    if not isinstance(claims.get("user_id"), int):
+    user_id = claims.get("user_id")
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
         raise InvalidToken("Token is invalid.")
     return claims
 

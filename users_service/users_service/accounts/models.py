@@ -9,3 +9,7 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+
+    def has_role(self, role: str) -> bool:
+        """Superusers hold every role (as in ``common.auth.tokens.TokenUser``)."""
+        return self.is_superuser or self.groups.filter(name=role).exists()

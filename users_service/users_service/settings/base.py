@@ -4,12 +4,14 @@ Every environment-dependent value is read from the environment; the pieces
 that must be the same in all three services come from ``common.settings``.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 
 from common import celery_app
 from common import settings as shared
+from users_service.accounts.signing import signing_settings
 
 SERVICE_NAME = "users_service"
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -26,6 +28,7 @@ INSTALLED_APPS = [
     *shared.THIRD_PARTY_APPS,
     *shared.COMMON_APPS,
     "users_service.accounts",
+    "rest_framework_simplejwt.token_blacklist",  # outstanding and blacklisted refresh tokens
 ]
 MIDDLEWARE = shared.MIDDLEWARE
 TEMPLATES = shared.TEMPLATES
@@ -48,10 +51,38 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 
-REST_FRAMEWORK = shared.REST_FRAMEWORK
+REST_FRAMEWORK = {
+    **shared.REST_FRAMEWORK,
+    # common.auth's verification, plus: the account must exist and be active; request.user is the User row.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["users_service.accounts.authentication.ActiveUserJWTAuthentication"],
+}
 DRF_STANDARDIZED_ERRORS = shared.DRF_STANDARDIZED_ERRORS
 # JWT_ISSUER, JWT_PUBLIC_JWKS, JWT_JWKS_URL, ...: how tokens are verified (common.auth).
 globals().update(shared.jwt_verification_settings(env))
+# JWT_SIGNING_KEY, JWT_SIGNING_KEY_ID, JWT_PREVIOUS_PUBLIC_JWKS: what signs tokens (users_service.accounts.signing).
+SIGNING = signing_settings(env)
+globals().update(SIGNING)
+# users_service trusts its own published keys directly, never through a request to itself.
+JWT_PUBLIC_JWKS_PROVIDER = "users_service.accounts.signing.published_jwks"
+JWT_JWKS_URL = ""
+SIMPLE_JWT = {
+    "ALGORITHM": "RS256",
+    # users_service.accounts.tokens signs with it, adding the kid header and JWT_ISSUER as iss.
+    "SIGNING_KEY": SIGNING["JWT_SIGNING_KEY"],
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_TOKEN_SECONDS", default=300)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_REFRESH_TOKEN_SECONDS", default=7 * 24 * 3600)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "USER_ID_CLAIM": "user_id",
+    "TOKEN_TYPE_CLAIM": "token_type",
+    "JTI_CLAIM": "jti",
+}
+# Failed-login lockout (users_service.accounts.login_throttle), counted in the shared Redis cache.
+CACHES = shared.cache_settings(env, key_prefix="users")
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 SPECTACULAR_SETTINGS = shared.spectacular_settings(
     title="users_service API",
     description="Accounts, roles, JWT issuing (RS256, JWKS) and notifications.",

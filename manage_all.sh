@@ -131,6 +131,33 @@ load_secrets() {
   set +a
 }
 
+# The development key pair that signs users_service's tokens (.var/keys/, mode 600); catalog and
+# orders only ever get the public half, from users_service's /.well-known/jwks.json.
+KEYS_DIR="$VAR/keys"
+ensure_signing_key() {
+  local key="$KEYS_DIR/users-signing-key.pem"
+  [[ -f $key ]] && return
+  log "generating the development token signing key (.var/keys/)"
+  mkdir -p "$KEYS_DIR"
+  chmod 700 "$KEYS_DIR"
+  (umask 077 && "$PY" -c 'import sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+sys.stdout.buffer.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))' >"$key.tmp" && mv "$key.tmp" "$key")
+}
+
+# JWT settings of each service's env file: users_service signs, the others verify through its JWKS.
+jwt_env() {
+  echo "JWT_ISSUER=shop-users"
+  if [[ $1 == users_service ]]; then
+    echo "JWT_PRIVATE_KEY_FILE=$KEYS_DIR/users-signing-key.pem"
+  else
+    echo "JWT_JWKS_URL=http://127.0.0.1:${PORT[users_service]}/.well-known/jwks.json"
+    echo "USERS_SERVICE_URL=http://127.0.0.1:${PORT[users_service]}"
+  fi
+}
+
 local_redis_url() { echo "redis://127.0.0.1:$REDIS_PORT/$1"; }
 admin_database_url() { echo "postgres://shop_admin:$PG_ADMIN_PASSWORD@127.0.0.1:$PG_PORT/${1:-postgres}"; }
 
@@ -162,6 +189,7 @@ DATABASE_URL=$(service_database_url "$service")
 REDIS_URL=${REDIS_URL:-$(local_redis_url 0)}
 TEST_REDIS_URL=${TEST_REDIS_URL:-$(local_redis_url "$index")}
 DJANGO_STATIC_ROOT=$VAR/static/$service
+$(jwt_env "$service")
 EOF
     umask 022
     mkdir -p "$VAR/static/$service"
@@ -409,6 +437,7 @@ setup() {
   ensure_venv
   ensure_secrets
   load_secrets
+  ensure_signing_key
   ensure_pg_cluster
   write_env_files
   write_supervisor_conf

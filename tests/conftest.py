@@ -94,6 +94,8 @@ class System:
     processes: dict[str, Process] = field(default_factory=dict)
     # Every service also trusts this key, so tests can mint tokens for any user and role.
     signer: TestSigner = field(default_factory=TestSigner)
+    # users_service's own signing key for this run (it issues real tokens; the others fetch its JWKS).
+    users_signing_key: TestSigner = field(default_factory=lambda: TestSigner(kid="e2e-users-key"))
     web_server: str = "gunicorn"
     web_workers: int = 2
 
@@ -115,7 +117,20 @@ class System:
             "DATABASE_URL": self.role_database_url(service),
             "REDIS_URL": self.redis_url,
             "JWT_PUBLIC_JWKS": json.dumps(self.signer.jwks),
+            **self.identity_environment(service),
         }
+
+    def identity_environment(self, service: str) -> dict[str, str]:
+        """users_service signs with its own key; catalog and orders verify with its JWKS and log operators in there."""
+        if service == "users_service":
+            return {
+                "JWT_PRIVATE_KEY": self.users_signing_key.private_pem.decode(),
+                "JWT_SIGNING_KEY_ID": self.users_signing_key.kid,
+            }
+        users_url = self.urls.get("users_service")  # known once users_service has a port (it starts first)
+        if not users_url:
+            return {}
+        return {"JWT_JWKS_URL": f"{users_url}/.well-known/jwks.json", "USERS_SERVICE_URL": users_url}
 
     def bearer(self, **claims) -> dict[str, str]:
         """Headers for requests: ``requests.get(url, headers=system.bearer(user_id=7, roles=[...]))``."""

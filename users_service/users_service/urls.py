@@ -10,6 +10,7 @@ urlpatterns = [
     path(settings.ADMIN_URL_PREFIX, admin.site.urls),
     *jwks_urlpatterns,  # /.well-known/jwks.json
     path("api/v1/", include("users_service.accounts.urls")),
+    path("api/v1/", include("users_service.notifications.urls")),
     path("api/v1/", include("common.auth.urls")),  # auth/whoami/
 ]
 

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     *shared.THIRD_PARTY_APPS,
     *shared.COMMON_APPS,
     "catalog_service.catalog",
+    "catalog_service.reservations",
 ]
 MIDDLEWARE = shared.MIDDLEWARE
 TEMPLATES = shared.TEMPLATES
@@ -79,6 +80,10 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
+
+# Test-only (tests/test_saga_faults.py): while this file exists, a reservation pauses mid-transaction for the
+# seconds it holds (catalog_service.reservations.services). Empty, the default, turns the hook off.
+CATALOG_RESERVE_TEST_DELAY_FILE = env.str("CATALOG_RESERVE_TEST_DELAY_FILE", default="")
 
 # MESSAGING_*: publish timeout, retries and relay of common.messaging (outbox, inbox, dead letters).
 globals().update(shared.messaging_settings(env))

@@ -80,6 +80,13 @@ class Contract:
 _ORDER_LINE = _object({"product_id": PRODUCT_ID_SCHEMA, "quantity": QUANTITY_SCHEMA})
 _PRICED_LINE = _object({"product_id": PRODUCT_ID_SCHEMA, "quantity": QUANTITY_SCHEMA, "unit_price": DECIMAL_SCHEMA})
 ORDER_STATUSES_NOTIFIED = ["confirmed", "rejected", "cancelled"]
+_USER_DEACTIVATED = _object(
+    {
+        "user_id": {"type": "integer", "minimum": 1},
+        "username": {"type": "string", "minLength": 1, "maxLength": 150},
+        "deactivated_at": {"type": "string", "format": "date-time", "minLength": 20},
+    }
+)
 
 CONTRACTS: dict[str, Contract] = {
     contract.name: contract
@@ -140,6 +147,17 @@ CONTRACTS: dict[str, Contract] = {
                 )
             },
         ),
+        *[
+            Contract(
+                name=f"{consumer}.user_deactivated",
+                description=(
+                    "An operator deactivated this account: refuse its tokens issued up to deactivated_at,"
+                    " and lock its mirrored admin user (common.auth.deactivations)."
+                ),
+                schemas={1: _USER_DEACTIVATED},
+            )
+            for consumer in ("catalog", "orders")
+        ],
     ]
 }
 

@@ -1,7 +1,7 @@
 import pytest
 
+from common.messaging.testing import queued_messages
 from orders_service.orders.models import Order
-from tests.broker import queued_messages
 from tests.factories import OrderFactory, OrderLineFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
+from common.messaging.testing import queued_messages
 from orders_service.orders.models import IdempotencyKey, Order
-from tests.broker import queued_messages
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,9 +12,8 @@ from common.messaging.consumer import retry_countdown
 from common.messaging.contracts import InvalidMessage
 from common.messaging.dead_letters import dead_letter_discard, dead_letter_replay
 from common.messaging.models import DeadLetter, OutboxMessage
+from common.messaging.testing import deliver, queued_messages
 from orders_service.orders import tasks
-from tests.broker import queued_messages
-from tests.services.test_order_saga import deliver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

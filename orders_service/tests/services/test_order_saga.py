@@ -9,34 +9,12 @@ from celery.exceptions import Retry
 from django.utils import timezone
 
 from common.messaging.models import InboxMessage
+from common.messaging.testing import deliver, queued_messages
 from orders_service.orders import services, tasks
 from orders_service.orders.models import Order
-from tests.broker import queued_messages
 from tests.factories import OrderFactory, OrderLineFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def deliver(task, payload, *, message_id=None, retries=0):
-    """Run one delivery of a message the way the worker does (the task's own code), without eager Celery."""
-    message = {
-        "message_id": str(message_id or uuid.uuid4()),
-        "name": task.name,
-        "version": 1,
-        "payload": payload,
-        "source": "catalog_service",
-        "created_at": timezone.now().isoformat(),
-    }
-    task.push_request(
-        id=message["message_id"],
-        retries=retries,
-        called_directly=False,
-        delivery_info={"routing_key": task.name.split(".")[0]},
-    )
-    try:
-        return task.run(message=message)
-    finally:
-        task.pop_request()
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     *shared.THIRD_PARTY_APPS,
     *shared.COMMON_APPS,
     "users_service.accounts",
+    "users_service.notifications",
     "rest_framework_simplejwt.token_blacklist",  # outstanding and blacklisted refresh tokens
 ]
 MIDDLEWARE = shared.MIDDLEWARE
@@ -96,6 +97,8 @@ globals().update(
         visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=celery_app.VISIBILITY_TIMEOUT_SECONDS),
     )
 )
+
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="shop@localhost")  # order notifications
 
 # MESSAGING_*: publish timeout, retries and relay of common.messaging (outbox, inbox, dead letters).
 globals().update(shared.messaging_settings(env))

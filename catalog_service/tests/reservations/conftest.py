@@ -1,0 +1,3 @@
+from common.messaging.testing import broker
+
+__all__ = ["broker"]

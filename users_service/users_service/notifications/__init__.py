@@ -1,0 +1,1 @@
+"""Notifications to customers about their orders: recorded once per order and status, and emailed."""

@@ -466,6 +466,11 @@ cmd_up() {
       die "migrations of $service failed"
     }
   done
+  log "loading the demo catalogue (creates only what is missing)"
+  manage catalog_service load_demo_catalog >"$VAR/log/demo-catalog.log" 2>&1 || {
+    tail -n 30 "$VAR/log/demo-catalog.log" >&2
+    die "loading the demo catalogue failed"
+  }
   log "starting web servers, workers and the scheduler"
   local programs=(scheduler)
   for service in "${SERVICES[@]}"; do

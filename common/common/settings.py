@@ -145,6 +145,23 @@ def messaging_settings(env: environ.Env) -> dict:
     }
 
 
+def admin_sso_settings(env: environ.Env, *, role_permissions: dict[str, list[str]]) -> dict:
+    """Operator single sign-on for this service's admin (``common.admin_sso``).
+
+    ``role_permissions`` maps a role to permission patterns over
+    ``<app_label>.<codename>`` (``"catalog.*"``, ``"catalog.view_*"``).
+    """
+    return {
+        "AUTHENTICATION_BACKENDS": [
+            "common.admin_sso.backends.UsersServiceBackend",
+            "django.contrib.auth.backends.ModelBackend",  # local break-glass accounts (createsuperuser)
+        ],
+        "USERS_SERVICE_URL": env.str("USERS_SERVICE_URL", default="http://127.0.0.1:8001"),
+        "ADMIN_SSO_TIMEOUT_SECONDS": env.float("ADMIN_SSO_TIMEOUT_SECONDS", default=3.0),
+        "ADMIN_ROLE_PERMISSIONS": role_permissions,
+    }
+
+
 def cache_settings(env: environ.Env, *, key_prefix: str) -> dict:
     """Django's cache in Redis, shared by every worker process of the service.
 

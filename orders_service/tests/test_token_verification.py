@@ -1,7 +1,12 @@
 """Every forged, expired or misused token is a 401 here too (the shared contract in common.testing)."""
 
 from common.testing.auth_contract import TokenVerificationContract
+from common.testing.deactivation_contract import DeactivationContract
 
 
 class TestTokenVerification(TokenVerificationContract):
+    url = "/api/v1/auth/whoami/"
+
+
+class TestDeactivation(DeactivationContract):
     url = "/api/v1/auth/whoami/"

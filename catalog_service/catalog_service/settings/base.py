@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     *shared.DJANGO_APPS,
     *shared.THIRD_PARTY_APPS,
     *shared.COMMON_APPS,
+    "common.auth.deactivations",  # tokens of deactivated users refused (catalog/orders.user_deactivated)
+    "common.admin_sso",  # operators log into the admin with their users_service account
     "catalog_service.catalog",
     "catalog_service.reservations",
 ]
@@ -52,6 +54,16 @@ REST_FRAMEWORK = shared.REST_FRAMEWORK
 DRF_STANDARDIZED_ERRORS = shared.DRF_STANDARDIZED_ERRORS
 # JWT_ISSUER, JWT_PUBLIC_JWKS, JWT_JWKS_URL, ...: how tokens are verified (common.auth).
 globals().update(shared.jwt_verification_settings(env))
+# AUTHENTICATION_BACKENDS, USERS_SERVICE_URL, ADMIN_ROLE_PERMISSIONS: operator single sign-on (common.admin_sso).
+globals().update(
+    shared.admin_sso_settings(
+        env,
+        role_permissions={
+            "catalog_manager": ["catalog.*", "reservations.view_*", "messaging.view_*"],
+            "order_operator": ["catalog.view_*", "reservations.view_*"],
+        },
+    )
+)
 SPECTACULAR_SETTINGS = shared.spectacular_settings(
     title="catalog_service API",
     description="Categories, products, stock and reservations.",

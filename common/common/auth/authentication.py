@@ -1,5 +1,6 @@
 """DRF authentication from a bearer access token, with no user table and no call to users_service."""
 
+from django.apps import apps
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -30,7 +31,15 @@ class JWTAuthentication(authentication.BaseAuthentication):
         return user, claims
 
     def check_user(self, user: TokenUser) -> None:
-        """Hook for refusing a verified token (for example a deactivated user's)."""
+        """Refuse a verified token of a user deactivated since it was issued (``common.auth.deactivations``).
+
+        Subclasses may refuse more; the check costs no query per request.
+        """
+        if apps.is_installed("common.auth.deactivations"):
+            from common.auth.deactivations.selectors import token_revoked
+
+            if token_revoked(user_id=user.id, issued_at=user.claims["iat"]):
+                raise exceptions.AuthenticationFailed("This account has been deactivated.", code="user_inactive")
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'

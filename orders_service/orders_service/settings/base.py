@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     *shared.DJANGO_APPS,
     *shared.THIRD_PARTY_APPS,
     *shared.COMMON_APPS,
+    "common.auth.deactivations",  # tokens of deactivated users refused (catalog/orders.user_deactivated)
+    "common.admin_sso",  # operators log into the admin with their users_service account
     "orders_service.orders",
 ]
 MIDDLEWARE = shared.MIDDLEWARE
@@ -51,6 +53,16 @@ REST_FRAMEWORK = shared.REST_FRAMEWORK
 DRF_STANDARDIZED_ERRORS = shared.DRF_STANDARDIZED_ERRORS
 # JWT_ISSUER, JWT_PUBLIC_JWKS, JWT_JWKS_URL, ...: how tokens are verified (common.auth).
 globals().update(shared.jwt_verification_settings(env))
+# AUTHENTICATION_BACKENDS, USERS_SERVICE_URL, ADMIN_ROLE_PERMISSIONS: operator single sign-on (common.admin_sso).
+globals().update(
+    shared.admin_sso_settings(
+        env,
+        role_permissions={
+            "order_operator": ["orders.*", "messaging.view_*"],
+            "catalog_manager": ["orders.view_*"],
+        },
+    )
+)
 SPECTACULAR_SETTINGS = shared.spectacular_settings(
     title="orders_service API",
     description="Orders and the order saga.",

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from common.messaging import outbox
 from users_service.accounts import login_throttle
 from users_service.accounts.models import User
 from users_service.accounts.tokens import RefreshToken, TokenPair, token_backend, token_pair_for_user
@@ -213,10 +214,22 @@ def user_reactivate(*, user: User) -> User:
     return user
 
 
+# Every service that verifies tokens on its own hears of a deactivation (common.auth.deactivations).
+DEACTIVATION_MESSAGES = ("catalog.user_deactivated", "orders.user_deactivated")
+
+
 def user_deactivate(*, user: User) -> User:
-    """Lock the account out: no login, no refresh, and its live tokens refused on every service within seconds."""
+    """Lock the account out: no login, no refresh, and its live tokens refused on every service within seconds.
+
+    Here the account row says so at once (``ActiveUserJWTAuthentication``);
+    catalog and orders are told through the outbox, written in this very
+    transaction, so the message cannot be lost nor sent for a rolled-back change.
+    """
     with transaction.atomic():
         user.is_active = False
         user.save(update_fields=["is_active"])
         refresh_tokens_revoke(user=user)
+        payload = {"user_id": user.id, "username": user.username, "deactivated_at": timezone.now().isoformat()}
+        for name in DEACTIVATION_MESSAGES:
+            outbox.enqueue(name, payload)
     return user

@@ -1,0 +1,9 @@
+"""Operators log into this admin with their users_service account (the shared contract in common.testing)."""
+
+from common.testing.admin_sso_contract import AdminSingleSignOnContract
+
+
+class TestAdminSingleSignOn(AdminSingleSignOnContract):
+    role = "catalog_manager"
+    granted_permission = "catalog.change_product"
+    withheld_permission = "messaging.delete_deadletter"

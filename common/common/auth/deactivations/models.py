@@ -1,0 +1,17 @@
+from django.db import models
+
+
+class DeactivatedUser(models.Model):
+    """An account users_service deactivated; its tokens issued up to ``deactivated_at`` are refused here."""
+
+    user_id = models.BigIntegerField(primary_key=True)
+    username = models.CharField(max_length=150)
+    deactivated_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "deactivated user"
+        ordering = ["-deactivated_at"]
+
+    def __str__(self) -> str:
+        return f"{self.username} (#{self.user_id}) since {self.deactivated_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,9 @@
+"""Operators log into this admin with their users_service account (the shared contract in common.testing)."""
+
+from common.testing.admin_sso_contract import AdminSingleSignOnContract
+
+
+class TestAdminSingleSignOn(AdminSingleSignOnContract):
+    role = "order_operator"
+    granted_permission = "orders.change_order"
+    withheld_permission = "messaging.delete_deadletter"

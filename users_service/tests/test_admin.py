@@ -1,0 +1,88 @@
+"""users_service's admin: local accounts, users / roles / tokens with search and filters."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from common.messaging.models import OutboxMessage
+from tests.factories import PASSWORD, StaffFactory, UserFactory
+from tests.helpers import token_pair
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    return client
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/accounts/user/?q=user&is_active__exact=1&groups__id__exact=1",
+        "/admin/auth/group/?q=catalog",
+        "/admin/token_blacklist/outstandingtoken/?q=user&blacklistedtoken__isempty=1",
+        "/admin/token_blacklist/blacklistedtoken/?q=user",
+    ],
+)
+def test_admin_lists_search_and_filter(admin_client, api_client, url):
+    token_pair(api_client, UserFactory())
+
+    assert admin_client.get(url).status_code == 200
+
+
+def test_a_customer_cannot_log_into_the_admin(client):
+    user = UserFactory()
+
+    response = client.post("/admin/login/?next=/admin/", {"username": user.username, "password": PASSWORD})
+
+    assert response.status_code == 200
+    assert b"staff account" in response.content
+
+
+def test_staff_log_in_with_their_local_account(client):
+    staff = StaffFactory()
+
+    response = client.post("/admin/login/?next=/admin/", {"username": staff.username, "password": PASSWORD})
+
+    assert response.status_code == 302
+
+
+def test_unticking_active_in_the_admin_deactivates_through_the_service(admin_client):
+    user = UserFactory()
+    form = admin_client.get(f"/admin/accounts/user/{user.id}/change/").context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
+    data.update(
+        {
+            "is_active": "",
+            "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+            "groups": [Group.objects.get_or_create(name="catalog_manager")[0].id],
+            "user_permissions": [],
+        }
+    )
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    data = {key: value for key, value in data.items() if value != []} | {"groups": data["groups"]}
+    if data.get("is_staff") is False:
+        data.pop("is_staff")
+    if data.get("is_superuser") is False:
+        data.pop("is_superuser")
+
+    response = admin_client.post(f"/admin/accounts/user/{user.id}/change/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    user.refresh_from_db()
+    assert not user.is_active
+    assert OutboxMessage.objects.filter(payload__user_id=user.id).count() == 2
+
+
+def test_the_deactivate_action(admin_client):
+    users = UserFactory.create_batch(2)
+
+    admin_client.post(
+        "/admin/accounts/user/", {"action": "deactivate_users", "_selected_action": [user.id for user in users]}
+    )
+
+    assert OutboxMessage.objects.filter(payload__user_id__in=[user.id for user in users]).count() == 4

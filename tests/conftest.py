@@ -39,6 +39,15 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 SERVICES = {"users_service": "users", "catalog_service": "catalog", "orders_service": "orders"}
 START_TIMEOUT_SECONDS = 90
+SETUP_TIMEOUT_SECONDS = 300
+# The saga's clocks, shortened so that fault tests settle in seconds (defaults: common.settings, orders settings).
+SAGA_ENVIRONMENT = {
+    "ORDERS_SAGA_TIMEOUT_SECONDS": "4",
+    "MESSAGING_RETRY_BACKOFF_SECONDS": "0.2",
+    "MESSAGING_RELAY_MIN_AGE_SECONDS": "1",
+    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+}
+SCHEDULER_ENVIRONMENT = {"OUTBOX_RELAY_INTERVAL_SECONDS": "0.5", "ORDERS_REDRIVE_INTERVAL_SECONDS": "1"}
 
 
 def free_port() -> int:
@@ -118,7 +127,25 @@ class System:
             "REDIS_URL": self.redis_url,
             "JWT_PUBLIC_JWKS": json.dumps(self.signer.jwks),
             **self.identity_environment(service),
+            **SAGA_ENVIRONMENT,
+            # Test-only hook (catalog_service.reservations): a reservation pauses while this file exists.
+            "CATALOG_RESERVE_TEST_DELAY_FILE": str(self.reserve_delay_file),
         }
+
+    @property
+    def reserve_delay_file(self) -> Path:
+        return self.workdir / "reserve-delay"
+
+    @property
+    def redis_port(self) -> int:
+        return urlsplit(self.redis_url).port
+
+    def stop_redis(self) -> None:
+        """Stop the broker (its data dir and port are kept for ``start_redis_again``)."""
+        self.stop("redis")
+
+    def start_redis_again(self) -> None:
+        start_redis(self, port=self.redis_port)
 
     def identity_environment(self, service: str) -> dict[str, str]:
         """users_service signs with its own key; catalog and orders verify with its JWKS and log operators in there."""
@@ -249,7 +276,7 @@ def system(tmp_path_factory) -> System:
 
 def start_redis(system: System, *, port: int) -> None:
     redis_dir = system.workdir / "redis"
-    redis_dir.mkdir()
+    redis_dir.mkdir(exist_ok=True)  # a restart keeps the data (appendonly)
     system.start(
         "redis",
         [
@@ -295,11 +322,20 @@ def start_system(system: System, *, redis_port: int) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,
         )
-    for service, popen in setup.items():
-        output, _ = popen.communicate(timeout=START_TIMEOUT_SECONDS)
-        if popen.returncode != 0:
-            pytest.fail(f"setting up {service} failed:\n{output[-3000:]}")
+    try:
+        for service, popen in setup.items():
+            # collectstatic compresses every file: slow on a busy 2-core machine, hence its own, longer timeout.
+            output, _ = popen.communicate(timeout=SETUP_TIMEOUT_SECONDS)
+            if popen.returncode != 0:
+                pytest.fail(f"setting up {service} failed:\n{output[-3000:]}")
+    finally:
+        for popen in setup.values():  # never leave a setup process behind a failed start
+            if popen.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(popen.pid, signal.SIGKILL)
+                popen.wait()
 
     for service, queue in SERVICES.items():
         env = system.service_environment(service)
@@ -343,7 +379,7 @@ def start_system(system: System, *, redis_port: int) -> None:
             "INFO",
         ],
         cwd=system.workdir,
-        env={"PATH": os.environ["PATH"], "REDIS_URL": system.redis_url},
+        env={"PATH": os.environ["PATH"], "REDIS_URL": system.redis_url, **SCHEDULER_ENVIRONMENT},
     )
 
     for service, url in system.urls.items():

@@ -6,3 +6,8 @@ class MessagingConfig(AppConfig):
     label = "messaging"
     verbose_name = "Messaging (outbox, inbox, dead letters)"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from common.messaging import broker_resilience
+
+        broker_resilience.install()

@@ -25,7 +25,7 @@ class JWTAuthentication(authentication.BaseAuthentication):
         try:
             claims = decode_token(token)
         except InvalidToken as error:
-            raise exceptions.AuthenticationFailed(str(error), code="token_not_valid") from error
+            raise exceptions.AuthenticationFailed(str(error)) from error
         user = user_from_claims(claims)
         self.check_user(user)
         return user, claims
@@ -39,7 +39,7 @@ class JWTAuthentication(authentication.BaseAuthentication):
             from common.auth.deactivations.selectors import token_revoked
 
             if token_revoked(user_id=user.id, issued_at=user.claims["iat"]):
-                raise exceptions.AuthenticationFailed("This account has been deactivated.", code="user_inactive")
+                raise exceptions.AuthenticationFailed("This account has been deactivated.")
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'

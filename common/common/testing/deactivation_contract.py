@@ -42,7 +42,7 @@ class DeactivationContract:
 
         response = api_client.get(self.url, **token)
         assert response.status_code == 401
-        assert response.json()["errors"][0]["code"] in {"user_inactive", "authentication_failed"}
+        assert response.json()["errors"][0]["code"] == "authentication_failed"
 
     def test_other_users_are_not_affected(self, api_client, signer):
         deactivation_record(user_id=502, username="leaver", deactivated_at=datetime.now(UTC))

@@ -117,7 +117,8 @@ def test_bad_credentials_are_401(api_client, password):
     )
 
     body = assert_error_shape(response, 401)
-    assert body["errors"][0]["code"] == "invalid_credentials"
+    assert body["errors"][0]["code"] == "authentication_failed"
+    assert "credentials" in body["errors"][0]["detail"]
 
 
 def test_an_unknown_username_is_401(api_client):

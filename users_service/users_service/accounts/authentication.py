@@ -22,5 +22,5 @@ class ActiveUserJWTAuthentication(JWTAuthentication):
         token_user, claims = result
         user = user_get_active(user_id=token_user.id)
         if user is None:
-            raise exceptions.AuthenticationFailed("User is inactive or does not exist.", code="user_inactive")
+            raise exceptions.AuthenticationFailed("User is inactive or does not exist.")
         return user, claims

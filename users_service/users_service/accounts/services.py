@@ -23,12 +23,12 @@ logger = logging.getLogger(__name__)
 
 class InvalidCredentials(exceptions.AuthenticationFailed):
     default_detail = "No active account found with the given credentials."
-    default_code = "invalid_credentials"
+    default_code = "authentication_failed"  # the 401 codes the OpenAPI schema declares
 
 
 class RefreshTokenRejected(exceptions.AuthenticationFailed):
     default_detail = "Refresh token is invalid, expired, or already used."
-    default_code = "token_not_valid"
+    default_code = "authentication_failed"
 
 
 def _password_errors(*, password: str, user: User) -> list[str]:

@@ -2,11 +2,7 @@
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from drf_spectacular.utils import extend_schema
-from drf_standardized_errors.openapi_serializers import (
-    ErrorResponse401Serializer,
-    ErrorResponse429Serializer,
-    ValidationErrorResponseSerializer,
-)
+from drf_standardized_errors.openapi_serializers import ErrorResponse401Serializer, ErrorResponse429Serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,7 +30,7 @@ class RegisterApi(PublicApi):
     @extend_schema(
         operation_id="auth_register",
         request=InputSerializer,
-        responses={201: OutputSerializer, 400: ValidationErrorResponseSerializer},
+        responses={201: OutputSerializer},
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -53,7 +49,6 @@ class TokenObtainApi(PublicApi):
         request=InputSerializer,
         responses={
             200: TokenPairSerializer,
-            400: ValidationErrorResponseSerializer,
             401: ErrorResponse401Serializer,
             429: ErrorResponse429Serializer,
         },
@@ -76,7 +71,7 @@ class TokenRefreshApi(PublicApi):
     @extend_schema(
         operation_id="auth_token_refresh",
         request=RefreshInputSerializer,
-        responses={200: TokenPairSerializer, 400: ValidationErrorResponseSerializer, 401: ErrorResponse401Serializer},
+        responses={200: TokenPairSerializer, 401: ErrorResponse401Serializer},
         description="Rotation: the refresh token sent is blacklisted; using it again is a 401.",
     )
     def post(self, request: Request) -> Response:
@@ -90,7 +85,7 @@ class LogoutApi(PublicApi):
     @extend_schema(
         operation_id="auth_logout",
         request=RefreshInputSerializer,
-        responses={204: None, 400: ValidationErrorResponseSerializer, 401: ErrorResponse401Serializer},
+        responses={204: None, 401: ErrorResponse401Serializer},
         description="Blacklists the refresh token. The access token expires on its own within minutes.",
     )
     def post(self, request: Request) -> Response:

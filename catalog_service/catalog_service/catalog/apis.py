@@ -91,6 +91,7 @@ class CategoryListCreateApi(GenericAPIView):
     permission_classes = [IsCatalogManagerOrReadOnly]
     pagination_class = CatalogPagination
     queryset = Category.objects.none()  # for the OpenAPI schema; selectors.category_list reads
+    serializer_class = CategoryInputSerializer  # describes POST in OPTIONS responses
 
     @extend_schema(responses=CategoryOutputSerializer(many=True), tags=["categories"])
     def get(self, request: Request) -> Response:
@@ -118,6 +119,7 @@ class CategoryListCreateApi(GenericAPIView):
 @extend_validation_errors(["unique"], field_name="slug", methods=["patch"])
 class CategoryDetailApi(GenericAPIView):
     permission_classes = [IsCatalogManagerOrReadOnly]
+    serializer_class = CategoryInputSerializer  # for OPTIONS responses
 
     def _category(self, slug: str) -> Category:
         category = selectors.category_get(slug=slug)
@@ -208,6 +210,7 @@ def _product_response(product: Product, *, status_code: int = status.HTTP_200_OK
 
 @extend_validation_errors(["invalid"], field_name="page", methods=["get"])
 @extend_validation_errors(["invalid"], field_name="page_size", methods=["get"])
+@extend_validation_errors(["null_characters_not_allowed"], field_name="category", methods=["get"])
 @extend_validation_errors(["unique"], field_name="sku", methods=["post"])
 @extend_validation_errors(["unique"], field_name="slug", methods=["post"])
 class ProductListCreateApi(GenericAPIView):
@@ -217,6 +220,7 @@ class ProductListCreateApi(GenericAPIView):
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProductFilter
     queryset = Product.objects.none()
+    serializer_class = ProductInputSerializer  # describes POST in OPTIONS responses
 
     @extend_schema(responses=ProductOutputSerializer(many=True), tags=["products"])
     def get(self, request: Request) -> Response:
@@ -256,6 +260,7 @@ class ProductListCreateApi(GenericAPIView):
 @extend_validation_errors(["unique"], field_name="slug", methods=["patch"])
 class ProductDetailApi(GenericAPIView):
     permission_classes = [IsCatalogManagerOrReadOnly]
+    serializer_class = ProductInputSerializer  # for OPTIONS responses
 
     def _product(self, request: Request, product_id: int) -> Product:
         product = selectors.product_get(product_id=product_id, include_inactive=_is_catalog_manager(request))

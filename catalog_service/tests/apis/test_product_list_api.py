@@ -161,3 +161,11 @@ def test_catalog_managers_are_never_served_the_public_cache(api_client, manager)
     response = api_client.get(URL, **manager)
 
     assert [product["name"] for product in response.json()["results"]] == ["Hidden", "Shown"]
+
+
+@pytest.mark.parametrize("url", [URL, "/api/v1/categories/", "/api/v1/categories/anything/", "/api/v1/products/1/"])
+def test_options_describes_the_endpoint(api_client, manager, url):
+    response = api_client.options(url, **manager)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"

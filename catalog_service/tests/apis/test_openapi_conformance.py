@@ -1,0 +1,50 @@
+"""schemathesis in process, as a catalog manager: writes are fuzzed too (the cross-service run is anonymous).
+
+No generated request may give a 5xx, and every response must match the OpenAPI schema.
+"""
+
+import io
+
+import pytest
+import schemathesis
+from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application()).include(
+    path_regex="^/api/v1/(products|categories)/"
+)
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture
+def demo_catalogue(db):
+    call_command("load_demo_catalog", stdout=io.StringIO())
+
+
+@pytest.fixture
+def in_test_transaction():
+    """Keep the test's database connection open across requests, as Django's test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@schema.parametrize()
+@hypothesis_settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_the_api_never_fails_and_matches_its_schema_for_a_catalog_manager(
+    case, demo_catalogue, in_test_transaction, signer
+):
+    manager_token = signer.token(user_id=1, roles=["catalog_manager"])
+    case.call_and_validate(headers={"Authorization": f"Bearer {manager_token}"}, checks=CHECKS)

@@ -420,6 +420,13 @@ def test_token_verifiers_fetch_the_public_keys_from_users_service(services: dict
     assert url.path == "/.well-known/jwks.json"
 
 
+@pytest.mark.parametrize("kind", [kind for kind in PROCESSES if kind[0] != "users_service"], ids=_ids)
+def test_admin_single_sign_on_reaches_users_service_inside_the_network(services: dict, processes: dict, kind: tuple):
+    url = urlsplit(environment_of(services[the_one(processes, kind)]).get("USERS_SERVICE_URL", ""))
+    users_web = the_one(processes, ("users_service", "web"))
+    assert (url.scheme, url.hostname, url.port) == ("http", users_web, PROJECTS["users_service"]["port"])
+
+
 @pytest.mark.parametrize("project", PROJECTS)
 def test_worker_consumes_the_queue_of_its_service(services: dict, processes: dict, runs: dict, project: str):
     name = the_one(processes, (project, "worker"))

@@ -1,17 +1,23 @@
-"""Keep a Celery worker alive when Redis goes away while it holds an unacknowledged message.
+"""Keep a Celery worker alive when Redis goes away while it holds unacknowledged messages.
 
-On a lost connection the worker's consumer closes its channel, and kombu's
-Redis transport then tries to put the unacknowledged messages back on their
-queues through that very connection, whose client is already gone: an
-``AttributeError`` (``'NoneType' object has no attribute 'hostname'``) that
-Celery treats as unrecoverable, so the worker exits (kombu issues #582, #970;
-seen here with kombu 5.7 when the e2e tests stop Redis).
+When the broker connection drops, the worker's consumer closes its channel
+and opens a new one once Redis is back. kombu's Redis transport then touches
+the closed channel in three places, each raising ``AttributeError`` (its
+connection is ``None``: ``'NoneType' object has no attribute 'hostname'`` or
+``'client'``), which Celery treats as unrecoverable, so the worker exits
+(kombu issues #582, #970; seen here with kombu 5.7 when the e2e tests stop
+and restart Redis):
 
-``install()`` makes that restore give up quietly when the connection is
-already closed. Nothing is lost: the messages are still in Redis's ``unacked``
-hash, and any worker restores them once the visibility timeout has passed
+- restoring the unacknowledged messages as the channel closes;
+- acknowledging a message whose task was running during the outage;
+- rejecting (requeueing) such a message.
+
+``install()`` makes each of these give up quietly on a closed channel. Nothing
+is lost: the message is still in Redis's ``unacked`` hash, and a worker puts it
+back on its queue once the visibility timeout has passed
 (``common.celery_app.VISIBILITY_TIMEOUT_SECONDS``), exactly as for a worker
-that died. The worker itself reconnects when Redis is back.
+that died. If its task had already run, the consumer's inbox recognises the
+message id and the second delivery changes nothing.
 """
 
 import logging
@@ -19,13 +25,19 @@ import logging
 logger = logging.getLogger(__name__)
 
 
+def _channel_closed(qos) -> bool:
+    return getattr(qos.channel, "connection", None) is None
+
+
 def install() -> None:
     """Patch kombu's Redis QoS once per process (idempotent)."""
     from kombu.transport import redis as kombu_redis
+    from kombu.transport import virtual
 
-    original = kombu_redis.QoS.restore_unacked
-    if getattr(original, "tolerates_closed_connection", False):
+    qos = kombu_redis.QoS
+    if getattr(qos, "tolerates_closed_channel", False):
         return
+    original_restore_unacked, original_ack, original_reject = qos.restore_unacked, qos.ack, qos.reject
 
     def restore_unacked(self, client=None):
         if client is None and getattr(self.channel.connection, "client", None) is None:
@@ -35,7 +47,31 @@ def install() -> None:
                 len(self._delivered),
             )
             return None
-        return original(self, client)
+        return original_restore_unacked(self, client)
 
-    restore_unacked.tolerates_closed_connection = True
-    kombu_redis.QoS.restore_unacked = restore_unacked
+    def ack(self, delivery_tag):
+        if _channel_closed(self):
+            logger.warning(
+                "message %s finished after its broker connection closed: it stays unacknowledged in Redis and "
+                "comes back after the visibility timeout, where the inbox drops it",
+                delivery_tag,
+            )
+            virtual.QoS.ack(self, delivery_tag)  # forget it locally only
+            return None
+        return original_ack(self, delivery_tag)
+
+    def reject(self, delivery_tag, requeue=False):
+        if _channel_closed(self):
+            logger.warning(
+                "message %s rejected after its broker connection closed: Redis requeues it after the visibility "
+                "timeout",
+                delivery_tag,
+            )
+            virtual.QoS.ack(self, delivery_tag)
+            return None
+        return original_reject(self, delivery_tag, requeue=requeue)
+
+    qos.restore_unacked = restore_unacked
+    qos.ack = ack
+    qos.reject = reject
+    qos.tolerates_closed_channel = True

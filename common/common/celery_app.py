@@ -90,4 +90,27 @@ def create_celery_app(*, service: str) -> Celery:
     app = Celery(service)
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.autodiscover_tasks()
+    _reuse_database_connections(app)
     return app
+
+
+def _reuse_database_connections(app: Celery) -> None:
+    """Keep a worker's database connection across tasks, as a web worker does across requests.
+
+    Celery's Django fixup closes every connection before and after each task
+    unless ``CELERY_DB_REUSE_MAX`` is set; a new Postgres connection (a backend
+    process and SCRAM authentication) then costs more than a saga step itself.
+    Instead, around each task, Django's ``close_old_connections`` closes only
+    connections past ``CONN_MAX_AGE`` or broken by an error, so a database
+    restart still ends in a fresh connection on the next task.
+    """
+    from celery.signals import task_postrun, task_prerun
+    from django.db import close_old_connections
+
+    app.conf.CELERY_DB_REUSE_MAX = 2**31  # read by celery.fixups.django: effectively "never close"
+
+    def close_old(**kwargs) -> None:
+        close_old_connections()
+
+    task_prerun.connect(close_old, weak=False, dispatch_uid="common.celery_app.close_old_prerun")
+    task_postrun.connect(close_old, weak=False, dispatch_uid="common.celery_app.close_old_postrun")

@@ -172,7 +172,7 @@ def cache_settings(env: environ.Env, *, key_prefix: str) -> dict:
     """
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "common.cache.RedisCache",
             "LOCATION": env.str("CACHE_URL", default=env.str("REDIS_URL")),
             "KEY_PREFIX": key_prefix,
             "TIMEOUT": 300,

@@ -85,7 +85,7 @@ CATALOG_CURRENCY = env.str("CATALOG_CURRENCY", default="EUR")
 # may ever call cache.clear() on it (that would flush the broker's database).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "common.cache.RedisCache",
         "LOCATION": env.str("CATALOG_CACHE_URL", default=env.str("REDIS_URL")),
         "KEY_PREFIX": "catalog_service",
         "TIMEOUT": env.int("CATALOG_CACHE_SECONDS", default=300),

@@ -84,7 +84,7 @@ def test_reads_fall_back_to_the_database_when_redis_is_down(api_client):
     product = ProductFactory(price=Decimal("10.00"))
     unreachable = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "common.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:9/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }

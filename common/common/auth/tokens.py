@@ -1,9 +1,21 @@
-"""Validate an access token: RS256 only, known ``kid``, issuer, expiry, type ``access``."""
+"""Validate an access token: RS256 only, known ``kid``, issuer, expiry, type ``access``.
 
+A client sends the same access token with every request for minutes, so each
+process remembers the tokens it has verified (``VerifiedTokens``): the exact
+token string maps to its claims for at most ``VERIFIED_TOKEN_SECONDS`` and
+never past the token's own expiry. A token that differs by one byte is another
+key and is verified in full. What must be checked per request (expiry, type,
+a deactivated user) is still checked on every request.
+"""
+
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import jwt
 from django.conf import settings
+from django.core.signals import setting_changed
 
 from common.auth.keys import KeyNotFound, public_keys
 
@@ -40,12 +52,72 @@ class TokenUser:
         return self.is_superuser or role in self.roles
 
 
+VERIFIED_TOKEN_SECONDS = 60
+VERIFIED_TOKENS_PER_PROCESS = 4096
+
+
+class VerifiedTokens:
+    """A bounded, thread-safe LRU of token string -> (claims, remembered until)."""
+
+    def __init__(self, *, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[dict, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> dict | None:
+        now = time.time()
+        with self._lock:
+            entry = self._entries.get(token)
+            if entry is None:
+                return None
+            claims, until = entry
+            if now >= until:
+                del self._entries[token]
+                return None
+            self._entries.move_to_end(token)
+            return claims
+
+    def remember(self, token: str, claims: dict) -> None:
+        until = min(time.time() + VERIFIED_TOKEN_SECONDS, float(claims["exp"]))
+        with self._lock:
+            self._entries[token] = (claims, until)
+            self._entries.move_to_end(token)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+verified_tokens = VerifiedTokens(size=VERIFIED_TOKENS_PER_PROCESS)
+
+
+def _forget_on_setting_change(*, setting: str, **kwargs) -> None:
+    if setting.startswith("JWT_"):
+        verified_tokens.clear()
+
+
+setting_changed.connect(_forget_on_setting_change)
+
+
 def decode_token(token: str, *, expected_type: str | None = "access") -> dict:
     """Return the verified claims of ``token``, or raise ``InvalidToken``.
 
     ``expected_type`` is the ``token_type`` claim the caller accepts; ``None``
     accepts any type (users_service's token backend checks the type itself).
     """
+    claims = verified_tokens.get(token)
+    if claims is None:
+        claims = _verify(token)
+        verified_tokens.remember(token, claims)
+    if expected_type is not None and claims.get("token_type") != expected_type:
+        raise InvalidToken(f"Token is not an {expected_type} token.")
+    return claims
+
+
+def _verify(token: str) -> dict:
+    """Verify ``token`` in full: header, key, signature, issuer, times, claims."""
     try:
         header = jwt.get_unverified_header(token)
     except _UNTRUSTWORTHY as error:
@@ -76,8 +148,6 @@ def decode_token(token: str, *, expected_type: str | None = "access") -> dict:
         raise InvalidToken("Token has the wrong issuer.") from error
     except _UNTRUSTWORTHY as error:
         raise InvalidToken("Token is invalid.") from error
-    if expected_type is not None and claims.get("token_type") != expected_type:
-        raise InvalidToken(f"Token is not an {expected_type} token.")
     user_id = claims.get("user_id")
     if not isinstance(user_id, int) or isinstance(user_id, bool):
         raise InvalidToken("Token is invalid.")

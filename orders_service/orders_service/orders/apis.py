@@ -2,18 +2,19 @@
 
 import hashlib
 import json
+from datetime import UTC
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.messaging.contracts import MAX_LINES
-from common.pagination import PageNumberPagination
 from orders_service.orders import selectors, services
 from orders_service.orders.models import Order
 
@@ -69,10 +70,39 @@ def render_order(order: Order) -> dict:
     return json.loads(json.dumps(OrderOutputSerializer(order).data))
 
 
-class OrderPlaceApi(APIView):
+def _decimal(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _timestamp(value) -> str:
+    # As DRF's DateTimeField renders UTC: ISO 8601 with a "Z".
+    text = value.astimezone(UTC).isoformat()
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+def order_row_as_json(row: dict, lines: list[dict]) -> dict:
+    """An ``order_rows`` row and its lines, exactly as ``OrderOutputSerializer`` renders the order."""
+    return {
+        "id": str(row["id"]),
+        "status": row["status"],
+        "items": [
+            {"product_id": line["product_id"], "quantity": line["quantity"], "unit_price": _decimal(line["unit_price"])}
+            for line in lines
+        ],
+        "total": _decimal(row["total"]),
+        "currency": row["currency"],
+        "reject_reason": row["reject_reason"],
+        "created_at": _timestamp(row["created_at"]),
+        "updated_at": _timestamp(row["updated_at"]),
+    }
+
+
+class OrderPlaceApi(GenericAPIView):
     """``GET orders/``: the caller's orders (every order for an order operator). ``POST orders/``: place one."""
 
     permission_classes = [IsAuthenticated]
+    serializer_class = OrderOutputSerializer
+    filter_backends: list = []  # the filter is the explicit ``status`` parameter
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
@@ -81,18 +111,16 @@ class OrderPlaceApi(APIView):
         operation_id="orders_list",
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, enum=Order.Status.values),
-            OpenApiParameter("page", OpenApiTypes.INT),
-            OpenApiParameter("page_size", OpenApiTypes.INT),
         ],
         responses=OrderOutputSerializer(many=True),
     )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        orders = selectors.order_list(user=request.user, status=filters.validated_data.get("status"))
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(orders, request, view=self)
-        return paginator.get_paginated_response(OrderOutputSerializer(page, many=True).data)
+        rows = selectors.order_rows(user=request.user, status=filters.validated_data.get("status"))
+        page = self.paginate_queryset(rows)
+        lines = selectors.order_lines_by_order(order_ids=[row["id"] for row in page])
+        return self.get_paginated_response([order_row_as_json(row, lines[row["id"]]) for row in page])
 
     @extend_schema(
         operation_id="orders_place",

@@ -74,13 +74,13 @@ def test_the_lock_expires(api_client, limits, settings):
 
 
 def test_failed_logins_are_counted_in_redis_shared_by_every_worker(settings):
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "common.cache.RedisCache"
 
 
 def test_an_unreachable_cache_does_not_break_logins(api_client, limits, settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "common.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }

@@ -1,21 +1,43 @@
-"""schemathesis against each running service: no 5xx, and every response matches the schema."""
+"""schemathesis against each running service: no 5xx, and every response matches the schema.
+
+Each service is fuzzed twice: anonymously, and as a real customer (registered
+and logged in through users_service), so that the 200 responses of the
+authenticated endpoints are checked against the schema too, not only their 401s.
+"""
 
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.conftest import SERVICES
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 
-@pytest.mark.parametrize("service", list(SERVICES))
-def test_api_conforms_to_its_schema_and_never_fails_with_5xx(system, service):
-    schemathesis = Path(sys.executable).parent / "st"
+@pytest.fixture(scope="module")
+def customer_token(system) -> str:
+    users = system.urls["users_service"]
+    username = f"fuzz-{uuid.uuid4().hex[:10]}"
+    password = f"Fuzz-{uuid.uuid4().hex}"
+    registered = requests.post(
+        f"{users}/api/v1/auth/register/",
+        json={"username": username, "email": f"{username}@example.com", "password": password},
+        timeout=10,
+    )
+    assert registered.status_code == 201, registered.text
+    tokens = requests.post(f"{users}/api/v1/auth/token/", json={"username": username, "password": password}, timeout=10)
+    assert tokens.status_code == 200, tokens.text
+    return tokens.json()["access"]
 
-    result = subprocess.run(  # noqa: S603
+
+def fuzz(system, service: str, *headers: str) -> subprocess.CompletedProcess:
+    schemathesis = Path(sys.executable).parent / "st"
+    header_options = [option for header in headers for option in ("--header", header)]
+    return subprocess.run(  # noqa: S603
         [
             str(schemathesis),
             "run",
@@ -28,6 +50,7 @@ def test_api_conforms_to_its_schema_and_never_fails_with_5xx(system, service):
             "10",
             "--generation-deterministic",
             "--no-color",
+            *header_options,
         ],
         capture_output=True,
         text=True,
@@ -35,5 +58,17 @@ def test_api_conforms_to_its_schema_and_never_fails_with_5xx(system, service):
         check=False,
         cwd=system.workdir,  # schemathesis keeps its example cache in the working folder
     )
+
+
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_api_conforms_to_its_schema_and_never_fails_with_5xx(system, service):
+    result = fuzz(system, service)
+
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_api_conforms_to_its_schema_for_a_logged_in_customer(system, service, customer_token):
+    result = fuzz(system, service, f"Authorization: Bearer {customer_token}")
 
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

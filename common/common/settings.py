@@ -206,6 +206,7 @@ def spectacular_settings(*, title: str, description: str) -> dict:
         "POSTPROCESSING_HOOKS": [
             "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
             "drf_spectacular.hooks.postprocess_schema_enums",
+            "common.openapi.list_index_attr_patterns",
         ],
     }
 

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 class WhoAmIApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    class OutputSerializer(serializers.Serializer):
+    class WhoAmIOutputSerializer(serializers.Serializer):
         user_id = serializers.IntegerField()
         username = serializers.CharField()
         is_staff = serializers.BooleanField()
@@ -25,7 +25,7 @@ class WhoAmIApi(APIView):
         expires_at = serializers.IntegerField(help_text="The token's exp (seconds since the epoch, UTC).")
         issuer = serializers.CharField()
 
-    @extend_schema(operation_id="auth_whoami", responses={200: OutputSerializer})
+    @extend_schema(operation_id="auth_whoami", responses={200: WhoAmIOutputSerializer})
     def get(self, request: Request) -> Response:
         claims = request.auth
         roles = claims.get("roles")
@@ -40,4 +40,4 @@ class WhoAmIApi(APIView):
             "expires_at": int(claims["exp"]),
             "issuer": str(claims["iss"]),
         }
-        return Response(self.OutputSerializer(data).data)
+        return Response(self.WhoAmIOutputSerializer(data).data)

@@ -12,6 +12,7 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import OperationalError
 from django.test import override_settings
 
@@ -27,6 +28,7 @@ __all__ = [
     "test_readiness_is_200_when_database_and_broker_answer",
     "test_readiness_is_503_naming_the_broker_when_it_is_down",
     "test_readiness_is_503_naming_the_database_when_it_is_down",
+    "test_schema_components_have_distinct_names",
     "test_schema_is_openapi_3",
     "test_server_error_is_json_in_the_common_error_shape",
     "test_unknown_url_is_a_json_404_in_the_common_error_shape",
@@ -92,6 +94,14 @@ def test_schema_is_openapi_3(client):
     schema = response.json()
     assert schema["openapi"].startswith("3.")
     assert "/health/ready/" in schema["paths"]
+
+
+def test_schema_components_have_distinct_names(capsys):
+    # Two serializers with one component name (say, two nested ``OutputSerializer``) make
+    # drf-spectacular document one operation with the other's shape.
+    call_command("spectacular", "--validate", "--file", os.devnull)
+
+    assert "identical names" not in capsys.readouterr().err
 
 
 def test_docs_are_served_without_internet(client):

@@ -7,6 +7,7 @@ from datetime import UTC
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.messaging.contracts import MAX_LINES
+from common.openapi import ClientErrorResponseSerializer
 from orders_service.orders import selectors, services
 from orders_service.orders.models import Order
 
@@ -97,6 +99,8 @@ def order_row_as_json(row: dict, lines: list[dict]) -> dict:
     }
 
 
+@extend_validation_errors(["invalid_choice"], field_name="status", methods=["get"])
+@extend_validation_errors(["required", "max_length"], field_name="Idempotency-Key", methods=["post"])
 class OrderPlaceApi(GenericAPIView):
     """``GET orders/``: the caller's orders (every order for an order operator). ``POST orders/``: place one."""
 
@@ -135,7 +139,7 @@ class OrderPlaceApi(GenericAPIView):
             )
         ],
         request=OrderPlaceInputSerializer,
-        responses={201: OrderOutputSerializer},
+        responses={201: OrderOutputSerializer, 422: ClientErrorResponseSerializer},
     )
     def post(self, request):
         key = request.headers.get("Idempotency-Key", "").strip()
@@ -190,7 +194,11 @@ class OrderCancelApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="orders_cancel", request=None, responses={202: OrderOutputSerializer})
+    @extend_schema(
+        operation_id="orders_cancel",
+        request=None,
+        responses={202: OrderOutputSerializer, 409: ClientErrorResponseSerializer},
+    )
     def post(self, request, order_id):
         if selectors.order_get(user=request.user, order_id=order_id) is None:
             raise NotFound

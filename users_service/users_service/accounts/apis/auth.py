@@ -17,36 +17,36 @@ class TokenPairSerializer(serializers.Serializer):
 
 
 class RegisterApi(PublicApi):
-    class InputSerializer(serializers.Serializer):
+    class RegisterInputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
 
-    class OutputSerializer(serializers.Serializer):
+    class RegisteredUserSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()
         email = serializers.EmailField()
 
     @extend_schema(
         operation_id="auth_register",
-        request=InputSerializer,
-        responses={201: OutputSerializer},
+        request=RegisterInputSerializer,
+        responses={201: RegisteredUserSerializer},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.RegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_register(**serializer.validated_data)
-        return Response(self.OutputSerializer(user).data, status=status.HTTP_201_CREATED)
+        return Response(self.RegisteredUserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
 class TokenObtainApi(PublicApi):
-    class InputSerializer(serializers.Serializer):
+    class CredentialsInputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
     @extend_schema(
         operation_id="auth_token",
-        request=InputSerializer,
+        request=CredentialsInputSerializer,
         responses={
             200: TokenPairSerializer,
             401: ErrorResponse401Serializer,
@@ -55,7 +55,7 @@ class TokenObtainApi(PublicApi):
         description="Bad credentials are a 401; repeated failures lock the account or the address out (429).",
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.CredentialsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         pair = services.token_obtain(
             **serializer.validated_data, client_address=request.META.get("REMOTE_ADDR", ""), request=request

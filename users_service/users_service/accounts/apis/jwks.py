@@ -21,10 +21,10 @@ class PublicKeySerializer(serializers.Serializer):
 class JwksApi(PublicApi):
     """The current signing key first, then retired keys still within their overlap. Public halves only."""
 
-    class OutputSerializer(serializers.Serializer):
+    class JwksOutputSerializer(serializers.Serializer):
         keys = PublicKeySerializer(many=True)
 
-    @extend_schema(operation_id="jwks", responses={200: OutputSerializer})
+    @extend_schema(operation_id="jwks", responses={200: JwksOutputSerializer})
     def get(self, request: Request) -> Response:
         response = Response(signing.published_jwks())
         # Verifiers cache it anyway; a short max-age keeps a rotation quick to propagate.

@@ -64,15 +64,15 @@ class MeApi(APIView):
 class PasswordChangeApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    class InputSerializer(serializers.Serializer):
+    class PasswordChangeInputSerializer(serializers.Serializer):
         old_password = serializers.CharField(max_length=128, trim_whitespace=False)
         new_password = serializers.CharField(
             max_length=128, trim_whitespace=False, help_text=" ".join(password_validators_help_texts())
         )
 
-    @extend_schema(operation_id="users_me_password", request=InputSerializer, responses={204: None})
+    @extend_schema(operation_id="users_me_password", request=PasswordChangeInputSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.PasswordChangeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.user_password_change(user=request.user, **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -110,7 +110,7 @@ class UserListApi(GenericAPIView):
 class UserDetailApi(APIView):
     permission_classes = [permissions.IsAdminUser]
 
-    class InputSerializer(ProfileInputSerializer):
+    class UserUpdateInputSerializer(ProfileInputSerializer):
         is_active = serializers.BooleanField(
             required=False, help_text="false locks the account out of every service within seconds."
         )
@@ -128,10 +128,12 @@ class UserDetailApi(APIView):
     def get(self, request: Request, user_id: int) -> Response:
         return Response(UserOutputSerializer(self._user(user_id)).data)
 
-    @extend_schema(operation_id="users_update", request=InputSerializer, responses={200: UserOutputSerializer})
+    @extend_schema(
+        operation_id="users_update", request=UserUpdateInputSerializer, responses={200: UserOutputSerializer}
+    )
     def patch(self, request: Request, user_id: int) -> Response:
         user = self._user(user_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.UserUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.user_update_by_staff(user=user, actor=request.user, **serializer.validated_data)
         return Response(UserOutputSerializer(self._user(user_id)).data)

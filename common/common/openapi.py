@@ -1,0 +1,43 @@
+"""OpenAPI pieces shared by every service's schema (drf-spectacular with drf-standardized-errors)."""
+
+import re
+
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from drf_standardized_errors.settings import package_settings
+from rest_framework import serializers
+
+
+class ClientErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ClientErrorResponseSerializer(serializers.Serializer):
+    """A 4xx that drf-standardized-errors does not document itself (409, 422): the common error shape."""
+
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = ClientErrorSerializer(many=True)
+
+
+def list_index_attr_patterns(result, generator, request, public):
+    """Postprocessing hook: make ``attr`` enums of list items match the real index.
+
+    drf-standardized-errors documents the error of an item in a list as
+    ``items.INDEX.product_id``, while a response names the item:
+    ``items.0.product_id``. Such enums become patterns (``^items\\.\\d+\\.product_id$``),
+    so a schema-checking client accepts the real responses.
+    """
+    placeholder = package_settings.LIST_INDEX_IN_API_SCHEMA
+    for schema in result.get("components", {}).get("schemas", {}).values():
+        values = schema.get("enum")
+        if not values or not any(isinstance(value, str) and placeholder in value.split(".") for value in values):
+            continue
+        alternatives = [
+            r"\.".join(r"\d+" if part == placeholder else re.escape(part) for part in value.split("."))
+            for value in values
+            if isinstance(value, str)
+        ]
+        del schema["enum"]
+        schema["pattern"] = "^(" + "|".join(alternatives) + ")$"
+    return result

@@ -331,7 +331,7 @@ priority=10"
       local short=${service%_service}
       local environment="DJANGO_SETTINGS_MODULE=\"$service.settings.local\",PYTHONUNBUFFERED=\"1\""
       program_block "$short-web" "$ROOT/$service" \
-        "$VENV/bin/gunicorn $service.wsgi:application --bind 127.0.0.1:${PORT[$service]} --workers $WEB_WORKERS --access-logfile - --graceful-timeout 10 --timeout 30" \
+        "$VENV/bin/gunicorn $service.wsgi:application --bind 127.0.0.1:${PORT[$service]} --workers $WEB_WORKERS --preload --access-logfile - --graceful-timeout 10 --timeout 30" \
         "$environment"
       program_block "$short-worker" "$ROOT/$service" \
         "$VENV/bin/celery -A $service worker --queues ${QUEUE[$service]} --hostname $short@%%h --concurrency $WORKER_CONCURRENCY --loglevel INFO" \

@@ -1,4 +1,10 @@
-"""Resident memory of the running system, read from /proc."""
+"""Memory of the running system, read from /proc.
+
+RSS counts a page shared by several processes (forked workers share their
+parent's code and imported modules) once in each of them; PSS divides it among
+them, so the PSS of all processes adds up to what the system really holds.
+The table reports PSS; RSS is kept in the JSON for comparison.
+"""
 
 from pathlib import Path
 
@@ -25,9 +31,18 @@ def process_tree(pid: int) -> list[int]:
 
 def resident_kib(pid: int) -> int:
     """VmRSS of one process, in KiB (0 if it has gone)."""
+    return _field_kib(f"/proc/{pid}/status", "VmRSS:")
+
+
+def proportional_kib(pid: int) -> int:
+    """PSS of one process, in KiB: its private pages plus its share of shared ones (0 if it has gone)."""
+    return _field_kib(f"/proc/{pid}/smaps_rollup", "Pss:")
+
+
+def _field_kib(path: str, field: str) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -47,8 +62,8 @@ def postgres_backends(database: str) -> list[int]:
     return pids
 
 
-def system_memory_mib(process_pids: dict[str, int], *, database: str) -> dict[str, float]:
-    """Resident memory per program (its whole process tree), plus the database backends, in MiB."""
-    usage = {name: sum(resident_kib(p) for p in process_tree(pid)) / 1024 for name, pid in process_pids.items()}
-    usage["postgres backends"] = sum(resident_kib(pid) for pid in postgres_backends(database)) / 1024
+def system_memory_mib(process_pids: dict[str, int], *, database: str, measure=proportional_kib) -> dict[str, float]:
+    """Memory per program (its whole process tree), plus the database backends, in MiB."""
+    usage = {name: sum(measure(p) for p in process_tree(pid)) / 1024 for name, pid in process_pids.items()}
+    usage["postgres backends"] = sum(measure(pid) for pid in postgres_backends(database)) / 1024
     return usage

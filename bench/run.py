@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.http_load import wrk  # noqa: E402
-from bench.memory import system_memory_mib  # noqa: E402
+from bench.memory import resident_kib, system_memory_mib  # noqa: E402
 from bench.report import print_table, write_plot  # noqa: E402
 from bench.saga_load import OrderLoad, SagaPhase, settle  # noqa: E402
 from tests.conftest import (  # noqa: E402
@@ -195,7 +195,12 @@ class Run:
         def sample_memory():
             pids = {name: process.popen.pid for name, process in self.system.processes.items()}
             while not sampling.wait(1.0):
-                memory_samples.append(system_memory_mib(pids, database=self.system.database_name))
+                memory_samples.append(
+                    {
+                        "pss": system_memory_mib(pids, database=self.system.database_name),
+                        "rss": system_memory_mib(pids, database=self.system.database_name, measure=resident_kib),
+                    }
+                )
 
         sampler = threading.Thread(target=sample_memory, daemon=True)
         sampler.start()
@@ -219,8 +224,13 @@ class Run:
             "unsettled": sum(phase.unsettled for phase in phases),
             "latencies_ms": phases[0].latencies_ms,
         }
-        peak = max(memory_samples, key=lambda sample: sum(sample.values()), default={})
-        self.results["memory_mib"] = {"peak_total": sum(peak.values()), "by_process": peak}
+        peak = max(memory_samples, key=lambda sample: sum(sample["pss"].values()), default={"pss": {}, "rss": {}})
+        self.results["memory_mib"] = {
+            "measure": "PSS",
+            "peak_total": sum(peak["pss"].values()),
+            "by_process": peak["pss"],
+            "rss_total_at_peak": sum(peak["rss"].values()),
+        }
 
     def _saga_phase(self, load: OrderLoad, *, rate: float, seconds: float) -> SagaPhase:
         phase = SagaPhase(offered_rate=rate, seconds=seconds)

@@ -201,7 +201,16 @@ def web_server_command(service: str, *, port: int, server: str, workers: int) ->
             "--no-ws",
             application,
         ]
-    return [str(VENV_BIN / "gunicorn"), application, "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    # --preload: the application is imported once, in the master, and its workers share those pages.
+    return [
+        str(VENV_BIN / "gunicorn"),
+        application,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--preload",
+    ]
 
 
 def run_checked(command: list[str], *, cwd: Path, env: dict[str, str], what: str) -> None:

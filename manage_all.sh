@@ -585,6 +585,11 @@ cmd_bench() {
   (cd "$ROOT" && "$PY" bench/run.py "$@")
 }
 
+bench_quick() {
+  command -v wrk >/dev/null || apt_install wrk
+  (cd "$ROOT" && "$PY" bench/run.py --quick --output "$VAR/bench/quick")
+}
+
 cmd_test() {
   local started=$SECONDS
   start_infrastructure_for_command
@@ -596,6 +601,7 @@ cmd_test() {
   local service
   for service in "${SERVICES[@]}"; do run_step "$service tests" service_tests "$service"; done
   run_step "cross-service tests" cross_service_tests
+  run_step "benchmark harness (bench --quick: errors fail, figures never do)" bench_quick
 
   echo
   log "test summary ($((SECONDS - started))s)"

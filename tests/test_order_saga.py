@@ -21,6 +21,9 @@ import requests
 
 from tests.conftest import System
 
+# Customers known only by a token sit above any id users_service hands out to accounts other tests register.
+TOKEN_ONLY_USERS = 1_000_000
+
 SETTLE_TIMEOUT_SECONDS = 60
 FINAL = {"confirmed", "rejected", "cancelled"}
 
@@ -220,9 +223,9 @@ def test_an_order_is_confirmed_within_a_second_with_its_total_and_the_customer_i
 def test_an_order_for_more_than_the_stock_is_rejected_with_a_reason(shop):
     product_id = shop.create_product(stock=3)
 
-    response = shop.place([(product_id, 4)], user_id=11)
+    response = shop.place([(product_id, 4)], user_id=TOKEN_ONLY_USERS + 11)
 
-    order = shop.settled(response.json()["id"], user_id=11)
+    order = shop.settled(response.json()["id"], user_id=TOKEN_ONLY_USERS + 11)
     assert order["status"] == "rejected"
     assert "Not enough stock" in order["reject_reason"]
     assert order["total"] is None
@@ -233,8 +236,12 @@ def test_an_order_for_more_than_the_stock_is_rejected_with_a_reason(shop):
 def test_an_order_for_an_unknown_or_inactive_product_is_rejected(shop):
     inactive = shop.create_product(active=False)
 
-    unknown_order = shop.settled(shop.place([(987_654_321, 1)], user_id=11).json()["id"], user_id=11)
-    inactive_order = shop.settled(shop.place([(inactive, 1)], user_id=11).json()["id"], user_id=11)
+    unknown_order = shop.settled(
+        shop.place([(987_654_321, 1)], user_id=TOKEN_ONLY_USERS + 11).json()["id"], user_id=TOKEN_ONLY_USERS + 11
+    )
+    inactive_order = shop.settled(
+        shop.place([(inactive, 1)], user_id=TOKEN_ONLY_USERS + 11).json()["id"], user_id=TOKEN_ONLY_USERS + 11
+    )
 
     assert (unknown_order["status"], inactive_order["status"]) == ("rejected", "rejected")
     assert "does not exist" in unknown_order["reject_reason"]
@@ -245,22 +252,28 @@ def test_an_order_for_an_unknown_or_inactive_product_is_rejected(shop):
 def test_cancel_gives_the_stock_back(shop):
     # given
     product_id = shop.create_product(stock=10)
-    order = shop.settled(shop.place([(product_id, 4)], user_id=12).json()["id"], user_id=12)
+    order = shop.settled(
+        shop.place([(product_id, 4)], user_id=TOKEN_ONLY_USERS + 12).json()["id"], user_id=TOKEN_ONLY_USERS + 12
+    )
     assert order["status"] == "confirmed"
     assert shop.available(product_id) == 6
 
     # when
     response = requests.post(
-        shop.url("orders_service", f"orders/{order['id']}/cancel/"), headers=shop.system.bearer(user_id=12), timeout=10
+        shop.url("orders_service", f"orders/{order['id']}/cancel/"),
+        headers=shop.system.bearer(user_id=TOKEN_ONLY_USERS + 12),
+        timeout=10,
     )
 
     # then
     assert response.status_code == 202, response.text
     assert response.json()["status"] == "cancelling"
-    assert shop.settled(order["id"], user_id=12)["status"] == "cancelled"
+    assert shop.settled(order["id"], user_id=TOKEN_ONLY_USERS + 12)["status"] == "cancelled"
     assert shop.available(product_id) == 10
     again = requests.post(
-        shop.url("orders_service", f"orders/{order['id']}/cancel/"), headers=shop.system.bearer(user_id=12), timeout=10
+        shop.url("orders_service", f"orders/{order['id']}/cancel/"),
+        headers=shop.system.bearer(user_id=TOKEN_ONLY_USERS + 12),
+        timeout=10,
     )
     assert again.status_code == 409
     reconcile(shop)
@@ -270,14 +283,16 @@ def test_a_retried_post_with_the_same_idempotency_key_creates_no_second_order(sh
     product_id = shop.create_product(stock=10)
     key = uuid.uuid4().hex
 
-    first = shop.place([(product_id, 1)], user_id=13, key=key)
-    second = shop.place([(product_id, 1)], user_id=13, key=key)
-    different = shop.place([(product_id, 2)], user_id=13, key=key)
+    first = shop.place([(product_id, 1)], user_id=TOKEN_ONLY_USERS + 13, key=key)
+    second = shop.place([(product_id, 1)], user_id=TOKEN_ONLY_USERS + 13, key=key)
+    different = shop.place([(product_id, 2)], user_id=TOKEN_ONLY_USERS + 13, key=key)
 
     assert (first.status_code, second.status_code, different.status_code) == (201, 201, 422)
     assert second.json() == first.json()
-    shop.settled(first.json()["id"], user_id=13)
-    orders = requests.get(shop.url("orders_service", "orders/"), headers=shop.system.bearer(user_id=13), timeout=10)
+    shop.settled(first.json()["id"], user_id=TOKEN_ONLY_USERS + 13)
+    orders = requests.get(
+        shop.url("orders_service", "orders/"), headers=shop.system.bearer(user_id=TOKEN_ONLY_USERS + 13), timeout=10
+    )
     assert orders.json()["count"] == 1
     assert shop.available(product_id) == 9
     reconcile(shop)
@@ -290,7 +305,9 @@ def test_fifty_concurrent_orders_for_five_in_stock_confirm_exactly_five(shop):
 
     # when: 50 customers order one each at the same time, while the stock is watched
     with ThreadPoolExecutor(max_workers=25) as pool:
-        responses = list(pool.map(lambda number: shop.place([(product_id, 1)], user_id=1000 + number), range(50)))
+        responses = list(
+            pool.map(lambda number: shop.place([(product_id, 1)], user_id=TOKEN_ONLY_USERS + 1000 + number), range(50))
+        )
         deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
         while not all_settled(shop.system) and time.monotonic() < deadline:
             lowest_seen.append(shop.available(product_id))
@@ -298,7 +315,9 @@ def test_fifty_concurrent_orders_for_five_in_stock_confirm_exactly_five(shop):
 
     # then
     assert [response.status_code for response in responses] == [201] * 50
-    statuses = Counter(shop.settled(r.json()["id"], user_id=1000 + n)["status"] for n, r in enumerate(responses))
+    statuses = Counter(
+        shop.settled(r.json()["id"], user_id=TOKEN_ONLY_USERS + 1000 + n)["status"] for n, r in enumerate(responses)
+    )
     assert statuses == {"confirmed": 5, "rejected": 45}
     assert shop.available(product_id) == 0
     assert min(lowest_seen, default=0) >= 0
@@ -310,10 +329,12 @@ def test_multi_line_orders_in_opposite_product_order_all_settle_without_deadlock
     orders = [[(first, 1), (second, 1)], [(second, 1), (first, 1)]] * 10
 
     with ThreadPoolExecutor(max_workers=20) as pool:
-        responses = list(pool.map(lambda items: shop.place(items, user_id=14), orders))
+        responses = list(pool.map(lambda items: shop.place(items, user_id=TOKEN_ONLY_USERS + 14), orders))
 
     assert [response.status_code for response in responses] == [201] * 20
-    assert {shop.settled(response.json()["id"], user_id=14)["status"] for response in responses} == {"confirmed"}
+    assert {shop.settled(response.json()["id"], user_id=TOKEN_ONLY_USERS + 14)["status"] for response in responses} == {
+        "confirmed"
+    }
     assert (shop.available(first), shop.available(second)) == (80, 80)
     reconcile(shop)
 
@@ -326,9 +347,9 @@ def test_saga_latency_at_twenty_orders_per_second(shop, capsys):
     with ThreadPoolExecutor(max_workers=8) as pool:
         for number in range(100):
             time.sleep(max(0.0, started + number / 20 - time.monotonic()))
-            responses.append(pool.submit(shop.place, [(product_id, 1)], user_id=15))
+            responses.append(pool.submit(shop.place, [(product_id, 1)], user_id=TOKEN_ONLY_USERS + 15))
         ids = [future.result().json()["id"] for future in responses]
-    latencies = sorted(server_latency(shop.settled(order_id, user_id=15)) * 1000 for order_id in ids)
+    latencies = sorted(server_latency(shop.settled(order_id, user_id=TOKEN_ONLY_USERS + 15)) * 1000 for order_id in ids)
     p50, p99 = statistics.median(latencies), latencies[98]
     with capsys.disabled():
         print(
@@ -337,5 +358,5 @@ def test_saga_latency_at_twenty_orders_per_second(shop, capsys):
     assert len(latencies) == 100
     assert p99 < 1000
     assert shop.available(product_id) == 900
-    assert Decimal(shop.order(ids[0], user_id=15)["total"]) == Decimal("1.00")
+    assert Decimal(shop.order(ids[0], user_id=TOKEN_ONLY_USERS + 15)["total"]) == Decimal("1.00")
     reconcile(shop)

@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from tests.conftest import ROOT
-from tests.test_order_saga import Shop, all_settled, deadline_poll, query, reconcile
+from tests.test_order_saga import TOKEN_ONLY_USERS, Shop, all_settled, deadline_poll, query, reconcile
 
 
 @pytest.fixture
@@ -42,17 +42,17 @@ def test_orders_placed_while_redis_is_down_are_accepted_and_all_settle_once_it_i
     try:
         # when
         started = time.monotonic()
-        responses = [shop.place([(product_id, 2)], user_id=21) for _ in range(5)]
+        responses = [shop.place([(product_id, 2)], user_id=TOKEN_ONLY_USERS + 21) for _ in range(5)]
         elapsed = time.monotonic() - started
 
         # then: accepted at once, and waiting
         assert [response.status_code for response in responses] == [201] * 5
         assert elapsed < 10
-        assert {shop.order(r.json()["id"], user_id=21)["status"] for r in responses} == {"pending"}
+        assert {shop.order(r.json()["id"], user_id=TOKEN_ONLY_USERS + 21)["status"] for r in responses} == {"pending"}
     finally:
         shop.system.start_redis_again()
 
-    statuses = {shop.settled(response.json()["id"], user_id=21)["status"] for response in responses}
+    statuses = {shop.settled(response.json()["id"], user_id=TOKEN_ONLY_USERS + 21)["status"] for response in responses}
     assert statuses == {"confirmed"}
     assert shop.available(product_id) == 40
     reconcile(shop)
@@ -66,7 +66,7 @@ def test_a_worker_killed_mid_reservation_has_its_message_redelivered_and_applied
     pid_file.unlink(missing_ok=True)
     system.reserve_delay_file.write_text("30")
     try:
-        response = shop.place([(product_id, 3)], user_id=22)
+        response = shop.place([(product_id, 3)], user_id=TOKEN_ONLY_USERS + 22)
         assert response.status_code == 201
         child_pid = int(deadline_poll(lambda: pid_file.exists() and pid_file.read_text(), timeout=20, what="the pause"))
     finally:
@@ -76,7 +76,7 @@ def test_a_worker_killed_mid_reservation_has_its_message_redelivered_and_applied
     os.kill(child_pid, signal.SIGKILL)
 
     # then: redelivered to another child, applied once
-    order = shop.settled(response.json()["id"], user_id=22)
+    order = shop.settled(response.json()["id"], user_id=TOKEN_ONLY_USERS + 22)
     assert order["status"] == "confirmed"
     assert shop.available(product_id) == 7
     reservations = query(
@@ -96,7 +96,7 @@ def test_the_same_message_delivered_three_times_has_one_effect(shop):
     system.reserve_delay_file.write_text("2")
     broker = redis.Redis.from_url(system.redis_url)
     try:
-        response = shop.place([(product_id, 3)], user_id=23)
+        response = shop.place([(product_id, 3)], user_id=TOKEN_ONLY_USERS + 23)
         deadline_poll(pid_file.exists, timeout=20, what="the pause")
         system.reserve_delay_file.unlink()
 
@@ -118,7 +118,7 @@ def test_the_same_message_delivered_three_times_has_one_effect(shop):
         broker.close()
 
     # then
-    order = shop.settled(response.json()["id"], user_id=23)
+    order = shop.settled(response.json()["id"], user_id=TOKEN_ONLY_USERS + 23)
     assert order["status"] == "confirmed"
     message_id = message["headers"]["id"]
     deadline_poll(
@@ -158,7 +158,9 @@ def test_a_message_that_always_fails_is_parked_after_bounded_attempts_and_replay
         )
     try:
         product_id = shop.create_product(stock=10)
-        order = shop.settled(shop.place([(product_id, 1)], user_id=24).json()["id"], user_id=24)
+        order = shop.settled(
+            shop.place([(product_id, 1)], user_id=TOKEN_ONLY_USERS + 24).json()["id"], user_id=TOKEN_ONLY_USERS + 24
+        )
         assert order["status"] == "confirmed"
 
         # when: the notification fails on every attempt
@@ -225,7 +227,7 @@ def test_orders_keep_settling_while_many_arrive_during_a_broker_restart(shop):
     product_id = shop.create_product(stock=1000)
 
     def place_some():
-        return [shop.place([(product_id, 1)], user_id=25) for _ in range(10)]
+        return [shop.place([(product_id, 1)], user_id=TOKEN_ONLY_USERS + 25) for _ in range(10)]
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         placing = pool.submit(place_some)
@@ -236,6 +238,6 @@ def test_orders_keep_settling_while_many_arrive_during_a_broker_restart(shop):
         responses = placing.result()
 
     assert [response.status_code for response in responses] == [201] * 10
-    assert {shop.settled(r.json()["id"], user_id=25)["status"] for r in responses} == {"confirmed"}
+    assert {shop.settled(r.json()["id"], user_id=TOKEN_ONLY_USERS + 25)["status"] for r in responses} == {"confirmed"}
     assert shop.available(product_id) == 990
     reconcile(shop)

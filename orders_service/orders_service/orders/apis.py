@@ -15,9 +15,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.auth.permissions import ORDER_OPERATOR, has_role
 from common.messaging.contracts import MAX_LINES
 from common.openapi import ClientErrorResponseSerializer
-from orders_service.orders import selectors, services
+from orders_service.orders import list_cache, selectors, services
 from orders_service.orders.models import Order
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
@@ -119,6 +120,12 @@ class OrderPlaceApi(GenericAPIView):
         responses=OrderOutputSerializer(many=True),
     )
     def get(self, request):
+        if has_role(request.user, ORDER_OPERATOR):
+            return self._page(request)
+        # A customer's own list: served from the per-user page cache, rebuilt after any change to their orders.
+        return list_cache.serve_order_list_page(request, user_id=request.user.id, build=lambda: self._page(request))
+
+    def _page(self, request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         rows = selectors.order_rows(user=request.user, status=filters.validated_data.get("status"))

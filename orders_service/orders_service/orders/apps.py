@@ -6,3 +6,8 @@ class OrdersConfig(AppConfig):
     label = "orders"
     verbose_name = "Orders"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from orders_service.orders import list_cache
+
+        list_cache.connect_model_signals()

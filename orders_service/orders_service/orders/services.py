@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common.messaging import outbox
+from orders_service.orders.list_cache import order_list_changed
 from orders_service.orders.models import IdempotencyKey, Order, OrderLine
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ def _reserve_stock_message(order: Order, lines: Iterable[OrderLine | OrderLineIn
 
 
 def _notify_message(order: Order) -> None:
+    # Every saga status change notifies the user: their cached order list is stale once it commits.
+    order_list_changed(user_id=order.user_id)
     outbox.enqueue(
         "users.notify_order_status",
         {
@@ -85,6 +88,7 @@ def order_place(*, user_id: int, lines: list[OrderLineInput]) -> Order:
             [OrderLine(order=order, product_id=line.product_id, quantity=line.quantity) for line in lines]
         )
         _reserve_stock_message(order, lines)
+        order_list_changed(user_id=user_id)
     return order
 
 
@@ -156,6 +160,7 @@ def order_cancel(*, order_id: uuid.UUID) -> Order:
         order.status, order.updated_at, order.driven_at = Order.Status.CANCELLING, now, now
         order.save(update_fields=["status", "updated_at", "driven_at"])
         outbox.enqueue("catalog.release_stock", {"order_id": order.id})
+        order_list_changed(user_id=order.user_id)
     return order
 
 

@@ -77,6 +77,11 @@ globals().update(
     )
 )
 
+# A customer's order list is cached in Redis per user (orders_service.orders.list_cache). The cache shares the
+# broker's Redis unless CACHE_URL says otherwise; its keys carry the service's prefix, and nothing may ever call
+# cache.clear() on it (that would flush the broker's database).
+CACHES = shared.cache_settings(env, key_prefix="orders_service")
+
 # An order pending or cancelling for longer is driven on again (its message re-sent) by orders.redrive_stuck_orders.
 ORDERS_SAGA_TIMEOUT_SECONDS = env.float("ORDERS_SAGA_TIMEOUT_SECONDS", default=30.0)
 

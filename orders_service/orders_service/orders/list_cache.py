@@ -1,0 +1,124 @@
+"""A customer's order list, served from Redis, and the per-user version that makes every change visible at once.
+
+Only a customer's own list is cached, per user; an order operator (who sees every order) bypasses the cache.
+
+Consistency: each cached page is stored together with the version of its user's order list it was built at.
+A read fetches the user's current version and the page in one round trip (MGET) and serves the page only when
+the two versions match. Every committed change to one of the user's orders replaces that user's version
+(``transaction.on_commit``), so the user's first read after it rebuilds the page from the database. The version
+is read *before* the database is queried: a page built while a change commits is stored under the old version
+and is never served after the bump. A version is a random value, so one that expires (or is lost with Redis)
+and is created again never matches a page stored before.
+
+What bumps a user's version:
+- ``order_list_changed()``, which ``orders.services`` calls in every write of an order: placing, cancelling,
+  and each saga status change (confirm, reject, mark cancelled, which all notify the user). Lines are written
+  only there (in bulk, which sends no signal);
+- ``post_save`` / ``post_delete`` of ``Order``: the admin (its delete action; its fields are read-only),
+  shells, data fixes. A service write thus bumps twice, which costs one more small write to Redis.
+
+Re-driving a stuck order changes only ``driven_at``, which the list does not show: no bump.
+
+When Redis fails, reads fall back to the database and a failed bump is logged; cached pages expire after
+``CACHES["default"]["TIMEOUT"]`` seconds in any case. Never call ``cache.clear()`` here: the cache may share
+its Redis database with the Celery broker.
+"""
+
+import functools
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse
+from redis.exceptions import RedisError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+# What the list page depends on besides the user, the scheme, the host and the path (pagination, filter).
+QUERY_PARAMETERS = ("page", "page_size", "status")
+# A version outlives the pages built at it; once it expires, the user's next read starts a new one.
+VERSION_TIMEOUT_SECONDS = 24 * 60 * 60
+_renderer = JSONRenderer()
+
+
+def _version_key(user_id: int) -> str:
+    return f"orders:list-version:{user_id}"
+
+
+def order_list_version_bump(*, user_id: int) -> None:
+    """Make every cached page of ``user_id``'s order list stale now."""
+    try:
+        cache.set(_version_key(user_id), uuid.uuid4().hex, timeout=VERSION_TIMEOUT_SECONDS)
+    except RedisError:
+        logger.exception("could not bump the order list version of user %s; cached pages may be stale", user_id)
+
+
+def order_list_changed(*, user_id: int) -> None:
+    """Call in the transaction of any change to ``user_id``'s orders: their cached list is stale once it commits."""
+    transaction.on_commit(functools.partial(order_list_version_bump, user_id=user_id))
+
+
+def _on_order_change(sender, instance, **kwargs) -> None:
+    order_list_changed(user_id=instance.user_id)
+
+
+def connect_model_signals() -> None:
+    from orders_service.orders.models import Order
+
+    post_save.connect(_on_order_change, sender=Order, dispatch_uid="list_cache.save.Order")
+    post_delete.connect(_on_order_change, sender=Order, dispatch_uid="list_cache.delete.Order")
+
+
+def _page_key(request: Request, *, user_id: int) -> str:
+    # Only the parameters the page depends on, sorted: ?b=1&a=2 and ?a=2&b=1&junk=3 share one entry.
+    # Scheme and host are part of the key because pagination links are absolute.
+    query = sorted((name, value) for name in QUERY_PARAMETERS for value in request.query_params.getlist(name))
+    identity = repr((user_id, request.scheme, request.get_host(), request.path, query))
+    return f"orders:list-page:{user_id}:" + hashlib.sha256(identity.encode()).hexdigest()
+
+
+def _current_version_and_page(*, user_id: int, page_key: str) -> tuple[str | None, bytes | None]:
+    version_key = _version_key(user_id)
+    found = cache.get_many([version_key, page_key])
+    version = found.get(version_key)
+    if version is None:
+        fresh = uuid.uuid4().hex
+        if cache.add(version_key, fresh, timeout=VERSION_TIMEOUT_SECONDS):
+            return fresh, None
+        return cache.get(version_key), None  # a concurrent read or a bump set it first
+    page = found.get(page_key)
+    if page is not None and page[0] == version:
+        return version, page[1]
+    return version, None
+
+
+def serve_order_list_page(request: Request, *, user_id: int, build: Callable[[], Response]) -> HttpResponse:
+    """The cached JSON of ``user_id``'s order list page, or ``build()``'s response, cached when it is a 200.
+
+    ``build`` reads the database; errors it raises (an invalid filter, an unknown page) reach DRF as they are.
+    """
+    page_key = _page_key(request, user_id=user_id)
+    try:
+        version, body = _current_version_and_page(user_id=user_id, page_key=page_key)
+    except RedisError:
+        logger.warning("order list cache unavailable; reading from the database", exc_info=True)
+        version, body = None, None
+    if body is not None:
+        return HttpResponse(body, content_type="application/json")
+    response = build()
+    if response.status_code != 200:
+        return response
+    body = _renderer.render(response.data)
+    if version is not None:
+        try:
+            cache.set(page_key, (version, body))
+        except RedisError:
+            logger.warning("could not cache an order list page", exc_info=True)
+    return HttpResponse(body, content_type="application/json")

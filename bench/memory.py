@@ -1,4 +1,4 @@
-"""Memory of the running system, read from /proc.
+"""Memory and CPU time of the running system, read from /proc.
 
 RSS counts a page shared by several processes (forked workers share their
 parent's code and imported modules) once in each of them; PSS divides it among
@@ -6,7 +6,10 @@ them, so the PSS of all processes adds up to what the system really holds.
 The table reports PSS; RSS is kept in the JSON for comparison.
 """
 
+import os
 from pathlib import Path
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
@@ -66,4 +69,23 @@ def system_memory_mib(process_pids: dict[str, int], *, database: str, measure=pr
     """Memory per program (its whole process tree), plus the database backends, in MiB."""
     usage = {name: sum(measure(p) for p in process_tree(pid)) / 1024 for name, pid in process_pids.items()}
     usage["postgres backends"] = sum(measure(pid) for pid in postgres_backends(database)) / 1024
+    return usage
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time one process has used so far, in seconds (0 if it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime and stime: fields 14 and 15 of stat
+
+
+def system_cpu_seconds(process_pids: dict[str, int], *, database: str) -> dict[str, float]:
+    """CPU seconds used so far per program (its whole process tree), plus the database backends.
+
+    Backends that ended are missed; the services keep theirs open, so few do.
+    """
+    usage = {name: sum(cpu_seconds(p) for p in process_tree(pid)) for name, pid in process_pids.items()}
+    usage["postgres backends"] = sum(cpu_seconds(pid) for pid in postgres_backends(database))
     return usage

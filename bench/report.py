@@ -60,6 +60,14 @@ def print_table(results: dict) -> None:
             f"{'' if phase['sustained'] else '  (not sustained)'}"
         )
     print(f"  highest rate sustained: {results['saga']['highest_sustained_rate']}/s")
+    cpu = results["saga"].get("cpu_ms_per_order", {})
+    if cpu:
+        total = sum(cpu.values())
+        cores = results["saga"].get("cpu_cores") or 1
+        print(f"  CPU per confirmed order at 20/s (ms, all processes; the load generator excluded): {total:.1f}")
+        print(f"    at most about {cores * 1000 / total:.0f} orders/s on {cores} cores")
+        for name, milliseconds in sorted(cpu.items(), key=lambda item: -item[1]):
+            print(f"    {name:20} {milliseconds:6.1f}")
 
     print("\nmemory under load (MiB, PSS: shared pages divided among the processes sharing them)")
     for name, mib in sorted(results["memory_mib"]["by_process"].items()):

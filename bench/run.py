@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.http_load import wrk  # noqa: E402
-from bench.memory import resident_kib, system_memory_mib  # noqa: E402
+from bench.memory import resident_kib, system_cpu_seconds, system_memory_mib  # noqa: E402
 from bench.report import print_table, write_plot  # noqa: E402
 from bench.saga_load import OrderLoad, SagaPhase, settle  # noqa: E402
 from tests.conftest import (  # noqa: E402
@@ -205,7 +205,10 @@ class Run:
         sampler = threading.Thread(target=sample_memory, daemon=True)
         sampler.start()
         try:
+            pids = {name: process.popen.pid for name, process in self.system.processes.items()}
+            cpu_before = system_cpu_seconds(pids, database=self.system.database_name)
             phases = [self._saga_phase(load, rate=20, seconds=fixed_seconds)]
+            cpu_after = system_cpu_seconds(pids, database=self.system.database_name)
             for rate, seconds in rising:
                 phase = self._saga_phase(load, rate=rate, seconds=seconds)
                 phases.append(phase)
@@ -223,6 +226,12 @@ class Run:
             "highest_confirmed_per_second": max((p.confirmed_per_second for p in phases), default=0),
             "unsettled": sum(phase.unsettled for phase in phases),
             "latencies_ms": phases[0].latencies_ms,
+            # Where the time goes: CPU milliseconds per confirmed order in the fixed-rate phase, by program.
+            "cpu_ms_per_order": {
+                name: (cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / max(phases[0].confirmed, 1)
+                for name in cpu_after
+            },
+            "cpu_cores": os.cpu_count(),
         }
         peak = max(memory_samples, key=lambda sample: sum(sample["pss"].values()), default={"pss": {}, "rss": {}})
         self.results["memory_mib"] = {

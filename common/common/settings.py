@@ -211,8 +211,13 @@ def spectacular_settings(*, title: str, description: str) -> dict:
     }
 
 
-def logging_settings(*, level: str) -> dict:
-    """One log format for every process: web servers, workers and the scheduler."""
+def logging_settings(*, level: str, task_level: str = "WARNING") -> dict:
+    """One log format for every process: web servers, workers and the scheduler.
+
+    ``task_level`` is for Celery's two lines per task ("received", "succeeded in"): at WARNING (the default)
+    a worker logs a task only when it fails or retries, not four lines for every order that goes through
+    the saga. The inbox in each service's admin lists every message applied, with its time.
+    """
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -225,5 +230,7 @@ def logging_settings(*, level: str) -> dict:
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "django.db.backends": {"level": "WARNING"},
+            "celery.app.trace": {"level": task_level},
+            "celery.worker.strategy": {"level": task_level},
         },
     }

@@ -191,26 +191,51 @@ def stock_adjust(*, product_id: int, delta: int) -> int:
 def stock_adjust_many(*, deltas: Mapping[int, int]) -> dict[int, int]:
     """Apply several stock changes, all or none; returns the new quantities by product id.
 
-    Rows are updated in ascending product id order, so concurrent callers lock them in the same order and
-    cannot deadlock. Raises ``InsufficientStock`` for the first product that cannot take its change.
+    Three statements whatever the number of products, and no savepoint, because this runs in every
+    reservation: ``SELECT ... FOR UPDATE`` locks the rows in ascending product id order (so concurrent
+    callers cannot deadlock), the quantities are checked, and one ``UPDATE`` applies every change. Raises
+    ``InsufficientStock`` for the first product, by id, that cannot take its change; nothing changes then,
+    and the caller's transaction stays usable (a reservation records the rejection in it).
     """
-    new_quantities: dict[int, int] = {}
-    table = connection.ops.quote_name(Stock._meta.db_table)
-    with transaction.atomic(), connection.cursor() as cursor:
-        for product_id in sorted(deltas):
-            delta = deltas[product_id]
-            cursor.execute(
-                f"UPDATE {table} SET available = available + %s, updated_at = %s"  # noqa: S608 - a model's table name
-                " WHERE product_id = %s AND available + %s >= 0 RETURNING available",
-                [delta, timezone.now(), product_id, delta],
-            )
-            row = cursor.fetchone()
-            if row is None:
-                available = Stock.objects.filter(product_id=product_id).values_list("available", flat=True).first()
-                raise InsufficientStock(product_id=product_id, available=available, requested_delta=delta)
-            new_quantities[product_id] = row[0]
-        catalog_changed()
+    product_ids = sorted(deltas)
+    if not product_ids:
+        return {}
+    with transaction.atomic(savepoint=False):
+        locked = dict(
+            Stock.objects.select_for_update()
+            .filter(product_id__in=product_ids)
+            .order_by("product_id")
+            .values_list("product_id", "available")
+        )
+        shortage = next(
+            (
+                product_id
+                for product_id in product_ids
+                if product_id not in locked or locked[product_id] + deltas[product_id] < 0
+            ),
+            None,
+        )
+        if shortage is None:
+            new_quantities = _stock_apply(deltas={product_id: deltas[product_id] for product_id in product_ids})
+            catalog_changed()
+    if shortage is not None:
+        raise InsufficientStock(product_id=shortage, available=locked.get(shortage), requested_delta=deltas[shortage])
     return new_quantities
+
+
+def _stock_apply(*, deltas: Mapping[int, int]) -> dict[int, int]:
+    """One UPDATE for every (locked) row; the CHECK ``available >= 0`` still guards it."""
+    table = connection.ops.quote_name(Stock._meta.db_table)
+    values = ", ".join(["(%s::bigint, %s::integer)"] * len(deltas))
+    parameters = [value for product_id, delta in deltas.items() for value in (product_id, delta)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS stock SET available = stock.available + change.delta, updated_at = %s"  # noqa: S608
+            f" FROM (VALUES {values}) AS change (product_id, delta)"
+            " WHERE stock.product_id = change.product_id RETURNING stock.product_id, stock.available",
+            [timezone.now(), *parameters],
+        )
+        return dict(cursor.fetchall())
 
 
 # Helpers

@@ -100,4 +100,6 @@ CATALOG_RESERVE_TEST_DELAY_FILE = env.str("CATALOG_RESERVE_TEST_DELAY_FILE", def
 # MESSAGING_*: publish timeout, retries and relay of common.messaging (outbox, inbox, dead letters).
 globals().update(shared.messaging_settings(env))
 
-LOGGING = shared.logging_settings(level=env.str("DJANGO_LOG_LEVEL", default="INFO"))
+LOGGING = shared.logging_settings(
+    level=env.str("DJANGO_LOG_LEVEL", default="INFO"), task_level=env.str("CELERY_TASK_LOG_LEVEL", default="WARNING")
+)

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -67,9 +67,20 @@ def _publish_committed(message: OutboxMessage) -> None:
             attempts=F("attempts") + 1, last_error=str(error)[:2000]
         )
         return
-    OutboxMessage.objects.filter(id=message.id, sent_at__isnull=True).update(
-        sent_at=timezone.now(), attempts=F("attempts") + 1
-    )
+    _mark_sent(message.id)
+
+
+def _mark_sent(message_id: uuid.UUID) -> None:
+    """Record that the broker took the message, without waiting for the disk.
+
+    ``synchronous_commit`` off for this one statement: if the database crashes
+    before the mark reaches disk, the relay sends the message again and its
+    consumer's inbox drops the duplicate. That saves a WAL flush per message.
+    """
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    with connection.cursor() as cursor:
+        statement = f"UPDATE {table} SET sent_at = %s, attempts = attempts + 1 WHERE id = %s AND sent_at IS NULL"  # noqa: S608
+        cursor.execute(f"SET LOCAL synchronous_commit TO OFF; {statement}", [timezone.now(), message_id])
 
 
 def outbox_relay(*, batch_size: int | None = None, min_age_seconds: float | None = None) -> int:

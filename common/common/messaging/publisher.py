@@ -64,6 +64,9 @@ class _Publisher(threading.local):
                 task_id=envelope["message_id"],
                 producer=self.producer,
                 retry=False,
+                # What worker logs show for the arguments; given, so Celery does not repr the envelope each time.
+                argsrepr="()",
+                kwargsrepr=f"{{message: {envelope['message_id']}}}",
             )
         except Exception as error:
             self.close()

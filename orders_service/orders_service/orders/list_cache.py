@@ -14,8 +14,10 @@ What bumps a user's version:
 - ``order_list_changed()``, which ``orders.services`` calls in every write of an order: placing, cancelling,
   and each saga status change (confirm, reject, mark cancelled, which all notify the user). Lines are written
   only there (in bulk, which sends no signal);
-- ``post_save`` / ``post_delete`` of ``Order``: the admin (its delete action; its fields are read-only),
-  shells, data fixes. A service write thus bumps twice, which costs one more small write to Redis.
+- ``post_delete`` of ``Order``: the admin's delete action (its fields are read-only) and shells. There is
+  no ``post_save`` hook: every save goes through the services, which bump once per change (a signal would
+  make that a second Redis write on every saga step). A data fix made outside the services should call
+  ``order_list_changed()``; otherwise its pages are served until they expire.
 
 Re-driving a stuck order changes only ``driven_at``, which the list does not show: no bump.
 
@@ -32,7 +34,7 @@ from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete
 from django.http import HttpResponse
 from redis.exceptions import RedisError
 from rest_framework.renderers import JSONRenderer
@@ -72,7 +74,6 @@ def _on_order_change(sender, instance, **kwargs) -> None:
 def connect_model_signals() -> None:
     from orders_service.orders.models import Order
 
-    post_save.connect(_on_order_change, sender=Order, dispatch_uid="list_cache.save.Order")
     post_delete.connect(_on_order_change, sender=Order, dispatch_uid="list_cache.delete.Order")
 
 

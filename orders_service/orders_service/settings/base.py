@@ -88,4 +88,6 @@ ORDERS_SAGA_TIMEOUT_SECONDS = env.float("ORDERS_SAGA_TIMEOUT_SECONDS", default=3
 # MESSAGING_*: publish timeout, retries and relay of common.messaging (outbox, inbox, dead letters).
 globals().update(shared.messaging_settings(env))
 
-LOGGING = shared.logging_settings(level=env.str("DJANGO_LOG_LEVEL", default="INFO"))
+LOGGING = shared.logging_settings(
+    level=env.str("DJANGO_LOG_LEVEL", default="INFO"), task_level=env.str("CELERY_TASK_LOG_LEVEL", default="WARNING")
+)

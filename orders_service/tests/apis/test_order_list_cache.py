@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete
 
 from common.messaging.testing import deliver
 from orders_service.orders import list_cache, selectors, services, tasks
@@ -23,8 +23,7 @@ def customer(signer) -> dict:
 
 @pytest.fixture
 def services_only():
-    """Without ``Order``'s model signals: the services must invalidate by themselves (bulk writes send none)."""
-    post_save.disconnect(sender=Order, dispatch_uid="list_cache.save.Order")
+    """Without ``Order``'s delete signal: the services must invalidate by themselves."""
     post_delete.disconnect(sender=Order, dispatch_uid="list_cache.delete.Order")
     yield
     list_cache.connect_model_signals()

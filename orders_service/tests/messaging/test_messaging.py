@@ -44,6 +44,20 @@ def test_a_rolled_back_transaction_sends_nothing(broker):
     assert queued_messages(broker, "catalog") == []
 
 
+def test_a_committed_message_is_published_at_once_and_marked_sent(broker):
+    order_id = str(uuid.uuid4())
+
+    with transaction.atomic():
+        message = outbox.enqueue("catalog.release_stock", {"order_id": order_id})
+
+    message.refresh_from_db()
+    assert message.sent_at is not None
+    assert message.attempts == 1
+    [queued] = queued_messages(broker, "catalog")
+    assert queued["headers"]["id"] == str(message.id)
+    assert queued["kwargs"]["message"]["payload"] == {"order_id": order_id}
+
+
 def test_the_relay_sends_what_the_broker_did_not_take_oldest_first_once(broker):
     # given two rows whose after-commit publish never happened (a crash, or the broker was down)
     old = timezone.now() - timedelta(seconds=10)

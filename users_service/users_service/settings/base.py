@@ -103,4 +103,6 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="shop@localhos
 # MESSAGING_*: publish timeout, retries and relay of common.messaging (outbox, inbox, dead letters).
 globals().update(shared.messaging_settings(env))
 
-LOGGING = shared.logging_settings(level=env.str("DJANGO_LOG_LEVEL", default="INFO"))
+LOGGING = shared.logging_settings(
+    level=env.str("DJANGO_LOG_LEVEL", default="INFO"), task_level=env.str("CELERY_TASK_LOG_LEVEL", default="WARNING")
+)

@@ -71,6 +71,7 @@ class Run:
             workdir=Path(tempfile.mkdtemp(prefix="shop-bench-")),
             web_server=DEFAULT_SERVER[0],
             web_workers=DEFAULT_SERVER[1],
+            fast_saga=False,  # the settings' own saga timeout and relay interval, as deployed
         )
 
     # ------------------------------------------------------------------ system

@@ -48,6 +48,8 @@ SAGA_ENVIRONMENT = {
     "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
 }
 SCHEDULER_ENVIRONMENT = {"OUTBOX_RELAY_INTERVAL_SECONDS": "0.5", "ORDERS_REDRIVE_INTERVAL_SECONDS": "1"}
+# The settings' own defaults, except that e-mail goes to the log (there is no mail server here).
+PRODUCTION_SAGA_ENVIRONMENT = {"DJANGO_EMAIL_BACKEND": SAGA_ENVIRONMENT["DJANGO_EMAIL_BACKEND"]}
 
 
 def free_port() -> int:
@@ -107,6 +109,8 @@ class System:
     users_signing_key: TestSigner = field(default_factory=lambda: TestSigner(kid="e2e-users-key"))
     web_server: str = "gunicorn"
     web_workers: int = 2
+    # Short saga timeouts and relay intervals, so fault tests settle in seconds; the benchmark runs without them.
+    fast_saga: bool = True
 
     def role_database_url(self, service: str) -> str:
         role = f"{SERVICES[service]}_svc"
@@ -127,7 +131,7 @@ class System:
             "REDIS_URL": self.redis_url,
             "JWT_PUBLIC_JWKS": json.dumps(self.signer.jwks),
             **self.identity_environment(service),
-            **SAGA_ENVIRONMENT,
+            **(SAGA_ENVIRONMENT if self.fast_saga else PRODUCTION_SAGA_ENVIRONMENT),
             # Test-only hook (catalog_service.reservations): a reservation pauses while this file exists.
             "CATALOG_RESERVE_TEST_DELAY_FILE": str(self.reserve_delay_file),
         }
@@ -388,7 +392,11 @@ def start_system(system: System, *, redis_port: int) -> None:
             "INFO",
         ],
         cwd=system.workdir,
-        env={"PATH": os.environ["PATH"], "REDIS_URL": system.redis_url, **SCHEDULER_ENVIRONMENT},
+        env={
+            "PATH": os.environ["PATH"],
+            "REDIS_URL": system.redis_url,
+            **(SCHEDULER_ENVIRONMENT if system.fast_saga else {}),
+        },
     )
 
     for service, url in system.urls.items():

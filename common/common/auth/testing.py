@@ -59,7 +59,8 @@ class TestSigner:
             **overrides,
         }
         headers = {"kid": self.kid}
-        return jwt.encode(claims, self.private_pem, algorithm="RS256", headers=headers)
+        # The key object, not its PEM: loading a PEM checks the RSA key again each time (about 60 ms).
+        return jwt.encode(claims, self.private_key, algorithm="RS256", headers=headers)
 
     def bearer(self, **claims) -> dict:
         """Headers for Django's test client: ``client.get(url, **signer.bearer(roles=[...]))``."""

@@ -14,7 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from common.messaging import outbox
@@ -173,21 +173,38 @@ def order_confirm(*, order_id: uuid.UUID, currency: str, priced_lines: list[dict
     if order.status != Order.Status.PENDING:
         logger.info("order %s is %s: stock_reserved ignored", order.id, order.status)
         return order
-    prices = {line["product_id"]: Decimal(line["unit_price"]) for line in priced_lines}
-    lines = list(order.lines.all())
-    unpriced = [line.product_id for line in lines if line.product_id not in prices]
-    if unpriced:
+    prices = {line["product_id"]: line["unit_price"] for line in priced_lines}
+    lines = _order_lines_price(order_id=order.id, prices=prices)
+    unpriced = sorted(product_id for product_id, _, unit_price in lines if unit_price is None)
+    if unpriced:  # the handler's transaction rolls back, prices and all
         raise ValueError(f"catalog's answer for order {order.id} has no price for products {unpriced}")
-    for line in lines:
-        line.unit_price = prices[line.product_id]
-    OrderLine.objects.bulk_update(lines, ["unit_price"])
-    order.total = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
+    order.total = sum((unit_price * quantity for _, quantity, unit_price in lines), Decimal("0"))
     order.currency = currency
     order.status = Order.Status.CONFIRMED
     order.updated_at = timezone.now()
     order.save(update_fields=["total", "currency", "status", "updated_at"])
     _notify_message(order)
     return order
+
+
+def _order_lines_price(*, order_id: uuid.UUID, prices: dict[int, str]) -> list[tuple[int, int, Decimal | None]]:
+    """Set the unit price of every line of the order from ``prices`` (by product id), in one statement.
+
+    Returns ``(product_id, quantity, unit_price)`` for every line; ``unit_price`` is None where ``prices``
+    has no price for the line's product.
+    """
+    table = connection.ops.quote_name(OrderLine._meta.db_table)
+    values = ", ".join(["(%s::bigint, %s::numeric)"] * len(prices)) or "(NULL::bigint, NULL::numeric)"
+    parameters = [value for product_id, unit_price in prices.items() for value in (product_id, unit_price)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS line SET unit_price = ("  # noqa: S608 - our own table; the values are parameters
+            f" SELECT price.unit_price FROM (VALUES {values}) AS price (product_id, unit_price)"
+            " WHERE price.product_id = line.product_id"
+            ") WHERE line.order_id = %s RETURNING line.product_id, line.quantity, line.unit_price",
+            [*parameters, order_id],
+        )
+        return cursor.fetchall()
 
 
 def order_reject(*, order_id: uuid.UUID, reason: str) -> Order:

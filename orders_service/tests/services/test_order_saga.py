@@ -59,6 +59,21 @@ def test_stock_reserved_confirms_with_prices_and_total_and_notifies(pending_orde
     }
 
 
+def test_an_answer_without_the_price_of_a_line_changes_nothing_and_is_retried(pending_order, broker):
+    payload = reserved_payload(pending_order)
+    payload["lines"] = [line for line in payload["lines"] if line["product_id"] != 7]
+
+    with pytest.raises(Retry):
+        deliver(tasks.stock_reserved, payload)
+
+    order = Order.objects.get(id=pending_order.id)
+    assert (order.status, order.total, order.currency) == ("pending", None, None)
+    assert list(order.lines.values_list("unit_price", flat=True)) == [None, None]
+    assert queued_messages(broker, "users") == []
+    [retry] = queued_messages(broker, "orders")
+    assert retry["headers"]["task"] == "orders.stock_reserved"
+
+
 def test_the_same_message_delivered_three_times_has_one_effect(pending_order, broker):
     message_id = uuid.uuid4()
 

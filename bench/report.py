@@ -48,7 +48,9 @@ def print_table(results: dict) -> None:
                 f"    {name:26} {result['requests_per_second']:8.0f}/s {ratio:5.0%}"
                 f"  p50 {result['p50_ms']:6.1f}  p99 {result['p99_ms']:6.1f}  errors {result['errors']}"
             )
-    print(f"  fastest configuration serving every endpoint without errors: {results['fastest_clean_server']}")
+    if len(results["http"]) > 1:
+        print(f"  fastest configuration: {results['fastest_clean_server'] or 'none qualifies'}")
+        print(f"    ({results.get('server_choice_rule', 'served every endpoint without errors')})")
     print(f"  default in up and compose.yaml: {results['default_server']}")
 
     print("\norder saga (latency from acceptance to confirmed, server timestamps)")

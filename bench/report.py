@@ -71,6 +71,23 @@ def print_table(results: dict) -> None:
         for name, milliseconds in sorted(cpu.items(), key=lambda item: -item[1]):
             print(f"    {name:20} {milliseconds:6.1f}")
 
+    floor = results.get("messaging_floor")
+    if floor:
+        cpu = floor["cpu_ms_per_message"]
+        per_message = sum(cpu.values())
+        per_order = per_message * floor["messages_per_order"]
+        cores = results["saga"].get("cpu_cores") or 1
+        print(f"  messaging floor: a no-op Celery task over the same Redis and settings, {floor['rate']}/s")
+        print(
+            f"    CPU per message {per_message:.1f} ms (worker {cpu['worker']:.1f}, Redis {cpu['redis']:.1f},"
+            f" sender {cpu['sender']:.1f}); send to start p50 {floor['latency_p50_ms']:.1f} ms,"
+            f" p99 {floor['latency_p99_ms']:.1f} ms"
+        )
+        print(
+            f"    an order sends {floor['messages_per_order']} messages: {per_order:.1f} ms of CPU before any work,"
+            f" at most {cores * 1000 / per_order:.0f} orders/s on {cores} cores from messaging alone"
+        )
+
     print("\nmemory under load (MiB, PSS: shared pages divided among the processes sharing them)")
     for name, mib in sorted(results["memory_mib"]["by_process"].items()):
         print(f"  {name:20} {mib:7.0f}")

@@ -7,7 +7,9 @@
 2. the order saga: orders offered at 20/s, then at rising rates until it no
    longer keeps up; latency from acceptance to confirmed from the server's own
    timestamps; orders that never settled;
-3. resident memory of every process under load.
+3. resident memory of every process under load;
+4. the saga's floor: the CPU and latency of one no-op Celery message over the
+   same Redis with the services' delivery settings (bench/messaging_floor.py).
 
 The system is started for the run, like the cross-service tests do: production
 settings (DEBUG off), its own database and Redis, free loopback ports. Results
@@ -31,6 +33,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import messaging_floor  # noqa: E402
 from bench.http_load import wrk  # noqa: E402
 from bench.memory import resident_kib, system_cpu_seconds, system_memory_mib  # noqa: E402
 from bench.report import print_table, write_plot  # noqa: E402
@@ -242,6 +245,14 @@ class Run:
             "rss_total_at_peak": sum(peak["rss"].values()),
         }
 
+    def measure_messaging_floor(self) -> None:
+        self.results["messaging_floor"] = messaging_floor.measure(
+            redis_url=self.system.redis_url,
+            redis_pid=self.system.processes["redis"].popen.pid,
+            rate=100,
+            count=300 if self.quick else 2000,
+        )
+
     def _saga_phase(self, load: OrderLoad, *, rate: float, seconds: float) -> SagaPhase:
         phase = SagaPhase(offered_rate=rate, seconds=seconds)
         ids, phase.refused = load.offer(rate=rate, seconds=seconds)
@@ -316,6 +327,8 @@ def main() -> int:
         run.use_web_server(*DEFAULT_SERVER)
         print("order saga:", flush=True)
         run.measure_saga()
+        print("messaging floor:", flush=True)
+        run.measure_messaging_floor()
     finally:
         with contextlib.suppress(Exception):
             run.stop()

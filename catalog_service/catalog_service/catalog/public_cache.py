@@ -3,12 +3,10 @@
 Anonymous callers and customers see the same catalogue (active products only), so their product list,
 product detail and category pages are cached as rendered JSON. Catalog managers bypass the cache.
 
-Consistency: each cached page is stored together with the catalogue *version* it was built at. A read
-fetches the current version and the page in one round trip (MGET) and serves the page only when the two
-versions match. Every committed change to a category, product or stock row replaces the version
-(``transaction.on_commit``), so the first read after a write rebuilds the page from the database. The
-version is read *before* the database is queried: a page built while a write commits is stored under the
-old version and is never served after the bump.
+Each page is cached under the catalogue version (``common.cache.serve_versioned_page``, whose docstring
+gives the consistency argument). Every committed change to a category, product or stock row replaces the
+version (``transaction.on_commit``), so the first read after a write rebuilds the page from the database.
+The version never expires.
 
 What bumps the version:
 - ``post_save`` / ``post_delete`` of ``Category``, ``Product`` and ``Stock`` (the admin, services, shells);
@@ -31,14 +29,14 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from redis.exceptions import RedisError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from common.cache import serve_versioned_page
 
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "public-catalog:version"
-_renderer = JSONRenderer()
 
 
 def catalog_version_bump() -> None:
@@ -74,37 +72,14 @@ def _page_key(request: Request, *, query_parameters: Iterable[str]) -> str:
     return "public-catalog:page:" + hashlib.sha256(identity.encode()).hexdigest()
 
 
-def _current_version_and_page(key: str) -> tuple[str | None, bytes | None]:
-    found = cache.get_many([VERSION_KEY, key])
-    version = found.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        return cache.get(VERSION_KEY), None
-    page = found.get(key)
-    if page is not None and page[0] == version:
-        return version, page[1]
-    return version, None
-
-
 def serve_public_page(
     request: Request, *, query_parameters: Iterable[str] = (), build: Callable[[], Response]
 ) -> HttpResponse:
     """The cached JSON of a public page, or ``build()``'s response, rendered and cached when it is a 200."""
-    key = _page_key(request, query_parameters=query_parameters)
-    try:
-        version, body = _current_version_and_page(key)
-    except RedisError:
-        logger.warning("public catalogue cache unavailable; reading from the database", exc_info=True)
-        version, body = None, None
-    if body is not None:
-        return HttpResponse(body, content_type="application/json")
-    response = build()
-    if response.status_code != 200:
-        return response
-    body = _renderer.render(response.data)
-    if version is not None:
-        try:
-            cache.set(key, (version, body))
-        except RedisError:
-            logger.warning("could not cache a public catalogue page", exc_info=True)
-    return HttpResponse(body, content_type="application/json")
+    return serve_versioned_page(
+        version_key=VERSION_KEY,
+        page_key=_page_key(request, query_parameters=query_parameters),
+        build=build,
+        version_timeout=None,
+        description="public catalogue",
+    )

@@ -2,13 +2,10 @@
 
 Only a customer's own list is cached, per user; an order operator (who sees every order) bypasses the cache.
 
-Consistency: each cached page is stored together with the version of its user's order list it was built at.
-A read fetches the user's current version and the page in one round trip (MGET) and serves the page only when
-the two versions match. Every committed change to one of the user's orders replaces that user's version
-(``transaction.on_commit``), so the user's first read after it rebuilds the page from the database. The version
-is read *before* the database is queried: a page built while a change commits is stored under the old version
-and is never served after the bump. A version is a random value, so one that expires (or is lost with Redis)
-and is created again never matches a page stored before.
+Each page is cached under its user's order list version (``common.cache.serve_versioned_page``, whose
+docstring gives the consistency argument). Every committed change to one of the user's orders replaces that
+user's version (``transaction.on_commit``), so the user's first read after it rebuilds the page from the
+database. A version outlives the pages built at it (``VERSION_TIMEOUT_SECONDS``).
 
 What bumps a user's version:
 - ``order_list_changed()``, which ``orders.services`` calls in every write of an order: placing, cancelling,
@@ -37,9 +34,10 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.http import HttpResponse
 from redis.exceptions import RedisError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from common.cache import serve_versioned_page
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +45,6 @@ logger = logging.getLogger(__name__)
 QUERY_PARAMETERS = ("page", "page_size", "status")
 # A version outlives the pages built at it; once it expires, the user's next read starts a new one.
 VERSION_TIMEOUT_SECONDS = 24 * 60 * 60
-_renderer = JSONRenderer()
 
 
 def _version_key(user_id: int) -> str:
@@ -85,41 +82,15 @@ def _page_key(request: Request, *, user_id: int) -> str:
     return f"orders:list-page:{user_id}:" + hashlib.sha256(identity.encode()).hexdigest()
 
 
-def _current_version_and_page(*, user_id: int, page_key: str) -> tuple[str | None, bytes | None]:
-    version_key = _version_key(user_id)
-    found = cache.get_many([version_key, page_key])
-    version = found.get(version_key)
-    if version is None:
-        fresh = uuid.uuid4().hex
-        if cache.add(version_key, fresh, timeout=VERSION_TIMEOUT_SECONDS):
-            return fresh, None
-        return cache.get(version_key), None  # a concurrent read or a bump set it first
-    page = found.get(page_key)
-    if page is not None and page[0] == version:
-        return version, page[1]
-    return version, None
-
-
 def serve_order_list_page(request: Request, *, user_id: int, build: Callable[[], Response]) -> HttpResponse:
     """The cached JSON of ``user_id``'s order list page, or ``build()``'s response, cached when it is a 200.
 
     ``build`` reads the database; errors it raises (an invalid filter, an unknown page) reach DRF as they are.
     """
-    page_key = _page_key(request, user_id=user_id)
-    try:
-        version, body = _current_version_and_page(user_id=user_id, page_key=page_key)
-    except RedisError:
-        logger.warning("order list cache unavailable; reading from the database", exc_info=True)
-        version, body = None, None
-    if body is not None:
-        return HttpResponse(body, content_type="application/json")
-    response = build()
-    if response.status_code != 200:
-        return response
-    body = _renderer.render(response.data)
-    if version is not None:
-        try:
-            cache.set(page_key, (version, body))
-        except RedisError:
-            logger.warning("could not cache an order list page", exc_info=True)
-    return HttpResponse(body, content_type="application/json")
+    return serve_versioned_page(
+        version_key=_version_key(user_id),
+        page_key=_page_key(request, user_id=user_id),
+        build=build,
+        version_timeout=VERSION_TIMEOUT_SECONDS,
+        description="order list",
+    )

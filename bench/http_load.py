@@ -2,8 +2,9 @@
 
 import re
 import shutil
+import statistics
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
@@ -17,6 +18,7 @@ class HttpResult:
     p99_ms: float
     requests: int
     errors: int  # non-2xx/3xx responses plus socket errors
+    seconds: float = 0.0  # how long wrk measured
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -30,7 +32,7 @@ def _milliseconds(text: str) -> float:
 def parse_wrk_output(name: str, url: str, output: str) -> HttpResult:
     """Read wrk's ``--latency`` report."""
     requests_per_second = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    total = int(re.search(r"(\d+) requests in", output).group(1))
+    total, seconds = re.search(r"(\d+) requests in ([\d.]+(?:us|ms|s|m))", output).groups()
     percentiles = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+(?:us|ms|s|m))\s*$", output, flags=re.MULTILINE))
     errors = sum(int(count) for count in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
@@ -42,8 +44,9 @@ def parse_wrk_output(name: str, url: str, output: str) -> HttpResult:
         requests_per_second=requests_per_second,
         p50_ms=_milliseconds(percentiles["50"]),
         p99_ms=_milliseconds(percentiles["99"]),
-        requests=total,
+        requests=int(total),
         errors=errors,
+        seconds=_milliseconds(seconds) / 1000,
     )
 
 
@@ -60,3 +63,49 @@ def wrk(
     command.append(url)
     result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60)  # noqa: S603
     return parse_wrk_output(name, url, result.stdout)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    url: str
+    headers: dict | None = None
+
+
+def wrk_interleaved(endpoints: list[Endpoint], *, seconds: int, connections: int, rounds: int = 4) -> list[HttpResult]:
+    """Measure endpoints whose ratio matters in alternating short runs, ABBA ABBA..., ``seconds`` each in all.
+
+    Back-to-back runs of a few seconds each differ by 10% or more on a shared
+    2-core machine (CPU frequency, the other processes); alternating spreads that
+    drift over every endpoint alike, so their ratio measures the endpoints, not
+    the moment. The merged figures: throughput is all requests over all measured
+    time, p50 the median of the rounds' p50s, p99 the worst round's p99.
+    """
+    runs: dict[str, list[HttpResult]] = {endpoint.name: [] for endpoint in endpoints}
+    for round_number in range(rounds):
+        order = endpoints if round_number % 2 == 0 else endpoints[::-1]
+        for endpoint in order:
+            runs[endpoint.name].append(
+                wrk(
+                    endpoint.name,
+                    endpoint.url,
+                    seconds=max(1, round(seconds / rounds)),
+                    connections=connections,
+                    headers=endpoint.headers,
+                )
+            )
+    return [_merged(results) for results in runs.values()]
+
+
+def _merged(results: list[HttpResult]) -> HttpResult:
+    requests = sum(result.requests for result in results)
+    seconds = sum(result.seconds for result in results)
+    return replace(
+        results[0],
+        requests_per_second=requests / seconds if seconds else 0.0,
+        p50_ms=statistics.median(result.p50_ms for result in results),
+        p99_ms=max(result.p99_ms for result in results),
+        requests=requests,
+        errors=sum(result.errors for result in results),
+        seconds=seconds,
+    )

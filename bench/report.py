@@ -26,10 +26,10 @@ def targets(results: dict) -> list[tuple[str, str, str, bool]]:
         ("saga p50 at 20/s", f"{fixed['p50_ms'] or 0:.1f} ms", "<= 25 ms", (fixed["p50_ms"] or 1e9) <= 25),
         ("saga p99 at 20/s", f"{fixed['p99_ms'] or 0:.1f} ms", "<= 100 ms", (fixed["p99_ms"] or 1e9) <= 100),
         (
-            "confirmed orders/s sustained",
-            f"{saga['highest_confirmed_per_second']:.0f}/s",
+            "orders/s sustained",
+            f"{saga['highest_sustained_rate']}/s",
             ">= 100/s",
-            saga["highest_confirmed_per_second"] >= 100,
+            saga["highest_sustained_rate"] >= 100,
         ),
         ("orders not settled", str(saga["unsettled"]), "0", saga["unsettled"] == 0),
         ("memory under load (PSS)", f"{memory:.0f} MiB", f"<= {MEMORY_BUDGET_MIB} MiB", memory <= MEMORY_BUDGET_MIB),
@@ -61,7 +61,10 @@ def print_table(results: dict) -> None:
             f" p50 {phase['p50_ms'] or 0:.1f} ms, p95 {phase['p95_ms'] or 0:.1f} ms, p99 {phase['p99_ms'] or 0:.1f} ms"
             f"{'' if phase['sustained'] else '  (not sustained)'}"
         )
-    print(f"  highest rate sustained: {results['saga']['highest_sustained_rate']}/s")
+    print(
+        f"  highest rate sustained: {results['saga']['highest_sustained_rate']}/s;"
+        f" most confirmed in a phase: {results['saga']['highest_confirmed_per_second']:.0f}/s"
+    )
     cpu = results["saga"].get("cpu_ms_per_order", {})
     if cpu:
         total = sum(cpu.values())

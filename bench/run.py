@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import messaging_floor  # noqa: E402
-from bench.http_load import wrk  # noqa: E402
+from bench.http_load import Endpoint, wrk_interleaved  # noqa: E402
 from bench.memory import resident_kib, system_cpu_seconds, system_memory_mib  # noqa: E402
 from bench.report import print_table, write_plot  # noqa: E402
 from bench.saga_load import OrderLoad, SagaPhase, settle  # noqa: E402
@@ -169,19 +169,20 @@ class Run:
         product = f"{catalog}/api/v1/products/{self.product_ids[0]}/"
         customer = self.bearer(CUSTOMER_ID)
         seconds, connections = self.http_seconds, 16
+        rounds = 2 if self.quick else 4
+        catalog_endpoints = [
+            Endpoint("catalog /health/live/", f"{catalog}/health/live/"),
+            Endpoint("product list", f"{catalog}/api/v1/products/?page_size=20"),
+            Endpoint("product detail", product),
+            Endpoint("product detail (bearer)", product, headers=customer),
+        ]
+        orders_endpoints = [
+            Endpoint("orders /health/live/", f"{orders}/health/live/"),
+            Endpoint("order list (bearer)", f"{orders}/api/v1/orders/", headers=customer),
+        ]
         results = [
-            wrk("catalog /health/live/", f"{catalog}/health/live/", seconds=seconds, connections=connections),
-            wrk("product list", f"{catalog}/api/v1/products/?page_size=20", seconds=seconds, connections=connections),
-            wrk("product detail", product, seconds=seconds, connections=connections),
-            wrk("product detail (bearer)", product, seconds=seconds, connections=connections, headers=customer),
-            wrk("orders /health/live/", f"{orders}/health/live/", seconds=seconds, connections=connections),
-            wrk(
-                "order list (bearer)",
-                f"{orders}/api/v1/orders/",
-                seconds=seconds,
-                connections=connections,
-                headers=customer,
-            ),
+            *wrk_interleaved(catalog_endpoints, seconds=seconds, connections=connections, rounds=rounds),
+            *wrk_interleaved(orders_endpoints, seconds=seconds, connections=connections, rounds=rounds),
         ]
         measured = {result.name: result.as_dict() for result in results}
         print(f"  {label}: " + ", ".join(f"{r.name} {r.requests_per_second:.0f}/s" for r in results), flush=True)
@@ -192,7 +193,7 @@ class Run:
             orders_url=self.system.urls["orders_service"], product_ids=self.product_ids, bearer_for=self.bearer
         )
         fixed_seconds = 5 if self.quick else 30
-        rising = [(50, 3)] if self.quick else [(50, 10), (100, 10), (150, 10), (200, 10), (300, 10)]
+        rising = [(50, 3)] if self.quick else [(30, 10), (40, 10), (50, 10), (75, 10), (100, 10), (150, 10), (200, 10)]
         memory_samples: list[dict] = []
         sampling = threading.Event()
 

@@ -28,7 +28,6 @@ PG_PORT="${SHOP_PG_PORT:-54329}"
 REDIS_PORT="${SHOP_REDIS_PORT:-63790}"
 DB_NAME="${SHOP_DB_NAME:-shop}"
 WEB_WORKERS="${SHOP_WEB_WORKERS:-2}"
-WORKER_CONCURRENCY="${SHOP_WORKER_CONCURRENCY:-2}"
 READY_TIMEOUT="${SHOP_READY_TIMEOUT:-120}"
 SUPERVISOR_CONF="$VAR/supervisor/supervisord.conf"
 
@@ -334,7 +333,7 @@ priority=10"
         "$VENV/bin/gunicorn $service.wsgi:application --bind 127.0.0.1:${PORT[$service]} --workers $WEB_WORKERS --preload --access-logfile - --graceful-timeout 10 --timeout 30" \
         "$environment"
       program_block "$short-worker" "$ROOT/$service" \
-        "$VENV/bin/celery -A $service worker --queues ${QUEUE[$service]} --hostname $short@%%h --concurrency $WORKER_CONCURRENCY --loglevel INFO" \
+        "$VENV/bin/celery -A $service worker --queues ${QUEUE[$service]} --hostname $short@%%h --loglevel INFO" \
         "$environment" "stopsignal=TERM"
     done
     program_block scheduler "$VAR/scheduler" \

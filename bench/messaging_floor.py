@@ -4,7 +4,7 @@ The saga's ceiling, as /health/live/ is the web servers': a bench-only Celery
 app with the services' delivery settings (``common.celery_app.delivery_settings``:
 acks late, prefetch 1, the visibility timeout) and one task that only records
 when it started (one RPUSH). Its worker runs like the services' workers
-(prefork, concurrency 2); messages are sent at a fixed rate the way the
+(one solo process); messages are sent at a fixed rate the way the
 services' publisher sends them (``send_task`` on one reused producer). Measured: CPU per
 message of the worker, Redis and the sender, and the latency from send to
 the task's start. An order sends three messages (reserve, the answer, the
@@ -58,7 +58,7 @@ def measure(*, redis_url: str, redis_pid: int, rate: float, count: int) -> dict:
     results = _results()
     results.delete(STARTED_KEY, QUEUE)
     command = [str(VENV_BIN / "celery"), "-A", "bench.messaging_floor", "worker", "--queues", QUEUE]
-    command += ["--hostname", f"bench-floor-{os.getpid()}@%h", "--concurrency", "2", "--loglevel", "WARNING"]
+    command += ["--hostname", f"bench-floor-{os.getpid()}@%h", "--loglevel", "WARNING"]
     worker = subprocess.Popen(  # noqa: S603 - our own command
         command,
         cwd=ROOT,

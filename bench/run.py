@@ -147,7 +147,7 @@ class Run:
             orders_url=self.system.urls["orders_service"], product_ids=self.product_ids, bearer_for=self.bearer
         )
         ids = [
-            load._place(CUSTOMER_ID, [{"product_id": p, "quantity": 1} for p in self.product_ids[i % 10 : i % 10 + 2]])
+            load.place(CUSTOMER_ID, [{"product_id": p, "quantity": 1} for p in self.product_ids[i % 10 : i % 10 + 2]])
             for i in range(20)
         ]
         load.close()

@@ -317,6 +317,28 @@ def start_redis(system: System, *, port: int) -> None:
     )
 
 
+def start_worker(system: System, service: str) -> Process:
+    """The service's Celery worker (one process, one task at a time), as supervisord or compose runs it."""
+    queue = SERVICES[service]
+    return system.start(
+        f"{queue}-worker",
+        [
+            str(VENV_BIN / "celery"),
+            "-A",
+            service,
+            "worker",
+            "--queues",
+            queue,
+            "--hostname",
+            f"{queue}-e2e-{os.getpid()}@%h",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT / service,
+        env=system.service_environment(service),
+    )
+
+
 def start_system(system: System, *, redis_port: int) -> None:
     start_redis(system, port=redis_port)
     setup = {}
@@ -360,25 +382,7 @@ def start_system(system: System, *, redis_port: int) -> None:
             cwd=ROOT / service,
             env=env,
         )
-        system.start(
-            f"{queue}-worker",
-            [
-                str(VENV_BIN / "celery"),
-                "-A",
-                service,
-                "worker",
-                "--queues",
-                queue,
-                "--hostname",
-                f"{queue}-e2e-{os.getpid()}@%h",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-            ],
-            cwd=ROOT / service,
-            env=env,
-        )
+        start_worker(system, service)
     system.start(
         "scheduler",
         [

@@ -5,12 +5,27 @@ message only after its task has finished, a message whose worker died is put
 back, and each worker holds one unacknowledged message at a time. Redis
 redelivers a message nobody acknowledged after the visibility timeout, so that
 timeout is one value for all services and longer than any task may run.
+
+A worker is one process running one task at a time (the solo pool): a saga
+step is a few milliseconds of CPU, and prefork's hand-off of every message to
+a child process and back cost more CPU than the step's own Python, so a
+service scales by running more worker processes, not more children. The solo
+pool enforces no time limit itself, so ``TaskTimeLimits`` does, in the
+worker's process.
 """
 
+import logging
 import os
+import signal
+import threading
+import time
 from dataclasses import dataclass
 
 from celery import Celery
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import task_postrun, task_prerun, worker_init
+
+logger = logging.getLogger(__name__)
 
 TASK_TIME_LIMIT_SECONDS = 60
 TASK_SOFT_TIME_LIMIT_SECONDS = 50
@@ -62,6 +77,7 @@ def delivery_settings(*, visibility_timeout: int) -> dict:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
+        "worker_pool": "solo",
         "task_time_limit": TASK_TIME_LIMIT_SECONDS,
         "task_soft_time_limit": TASK_SOFT_TIME_LIMIT_SECONDS,
         "broker_transport_options": {"visibility_timeout": visibility_timeout},
@@ -91,6 +107,7 @@ def create_celery_app(*, service: str) -> Celery:
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.autodiscover_tasks()
     _reuse_database_connections(app)
+    TaskTimeLimits.install()
     return app
 
 
@@ -114,3 +131,72 @@ def _reuse_database_connections(app: Celery) -> None:
 
     task_prerun.connect(close_old, weak=False, dispatch_uid="common.celery_app.close_old_prerun")
     task_postrun.connect(close_old, weak=False, dispatch_uid="common.celery_app.close_old_postrun")
+
+
+class TaskTimeLimits:
+    """``task_soft_time_limit`` and ``task_time_limit``, enforced in a solo worker's own process.
+
+    - Soft: ``SIGALRM`` raises ``SoftTimeLimitExceeded`` in the task, which runs in the main thread. A
+      message handler's transaction rolls back and the message is retried (``common.messaging.consumer``).
+    - Hard: a task still running at the hard limit is stuck where no exception reaches it (a blocking call
+      in C). A watchdog thread ends the process; its message, unacknowledged, comes back after the
+      visibility timeout, and the process supervisor (supervisord, compose) starts a new worker.
+
+    One instance per worker process, armed by ``task_prerun`` and disarmed by ``task_postrun``.
+    """
+
+    _installed = False
+
+    def __init__(self, *, soft_seconds: float, hard_seconds: float):
+        self.soft_seconds, self.hard_seconds = soft_seconds, hard_seconds
+        self._hard_deadline: float | None = None
+        self._task_name = ""
+
+    @classmethod
+    def install(cls) -> None:
+        """Arm the limits around every task once the worker starts (the web and shells are left alone)."""
+        if not cls._installed:
+            worker_init.connect(cls._on_worker_init, weak=False, dispatch_uid="common.celery_app.time_limits")
+            cls._installed = True
+
+    @classmethod
+    def _on_worker_init(cls, sender, **kwargs) -> None:
+        pool = sender.pool_cls if isinstance(sender.pool_cls, str) else sender.pool_cls.__module__
+        if "solo" not in pool:
+            return  # prefork enforces the limits itself
+        conf = sender.app.conf
+        limits = cls(soft_seconds=conf.task_soft_time_limit, hard_seconds=conf.task_time_limit)
+        limits.start()
+        task_prerun.connect(limits.arm, weak=False, dispatch_uid="common.celery_app.time_limits.arm")
+        task_postrun.connect(limits.disarm, weak=False, dispatch_uid="common.celery_app.time_limits.disarm")
+
+    def start(self) -> None:
+        """Install the soft limit's signal handler and start the hard limit's watchdog (from the main thread)."""
+        signal.signal(signal.SIGALRM, self._soft_limit_reached)
+        threading.Thread(target=self._watch, name="task-hard-time-limit", daemon=True).start()
+
+    def arm(self, sender=None, **kwargs) -> None:
+        self._task_name = getattr(sender, "name", "")
+        self._hard_deadline = time.monotonic() + self.hard_seconds
+        signal.setitimer(signal.ITIMER_REAL, self.soft_seconds)
+
+    def disarm(self, **kwargs) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        self._hard_deadline = None
+
+    def _soft_limit_reached(self, signum, frame) -> None:
+        raise SoftTimeLimitExceeded(f"{self._task_name} ran longer than {self.soft_seconds}s")
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(1)
+            deadline = self._hard_deadline
+            if deadline is not None and time.monotonic() > deadline:
+                logger.critical(
+                    "%s ran longer than the hard time limit (%ss): ending the worker; its message comes back "
+                    "after the visibility timeout",
+                    self._task_name,
+                    self.hard_seconds,
+                )
+                logging.shutdown()
+                os._exit(1)

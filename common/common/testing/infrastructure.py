@@ -163,6 +163,8 @@ def test_celery_app_consumes_only_its_own_queue_with_at_least_once_delivery():
     assert conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
+    # One task at a time per worker process; common.celery_app.TaskTimeLimits enforces the time limits there.
+    assert conf.worker_pool == "solo"
 
 
 def test_production_settings_refuse_to_start_without_their_secrets():

@@ -69,8 +69,13 @@ class OrderPlaceInputSerializer(serializers.Serializer):
 
 
 def render_order(order: Order) -> dict:
-    """The order as the API shows it (plain JSON types, so it can be stored for idempotent replays)."""
-    return json.loads(json.dumps(OrderOutputSerializer(order).data))
+    """A just-placed order (lines in ``line_items``) as the API shows it, in plain JSON types (stored for replays)."""
+    row = {name: getattr(order, name) for name in ORDER_ROW_FIELDS}
+    lines = [
+        {"product_id": line.product_id, "quantity": line.quantity, "unit_price": line.unit_price}
+        for line in order.line_items
+    ]
+    return order_row_as_json(row, lines)
 
 
 def _decimal(value) -> str | None:
@@ -81,6 +86,9 @@ def _timestamp(value) -> str:
     # As DRF's DateTimeField renders UTC: ISO 8601 with a "Z".
     text = value.astimezone(UTC).isoformat()
     return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+ORDER_ROW_FIELDS = ("id", "status", "total", "currency", "reject_reason", "created_at", "updated_at")
 
 
 def order_row_as_json(row: dict, lines: list[dict]) -> dict:
@@ -159,11 +167,9 @@ class OrderPlaceApi(GenericAPIView):
         fingerprint = hashlib.sha256(
             json.dumps(request.data, sort_keys=True, separators=(",", ":")).encode()
         ).hexdigest()
+        serializer = OrderPlaceInputSerializer(data=request.data)
         try:
-            stored = services.idempotent_response_get(user_id=request.user.id, key=key, request_fingerprint=fingerprint)
-            if stored is None:
-                serializer = OrderPlaceInputSerializer(data=request.data)
-                serializer.is_valid(raise_exception=True)
+            if serializer.is_valid():
                 stored = services.order_place_idempotent(
                     user_id=request.user.id,
                     key=key,
@@ -171,6 +177,13 @@ class OrderPlaceApi(GenericAPIView):
                     lines=[services.OrderLineInput(**item) for item in serializer.validated_data["items"]],
                     render=render_order,
                 )
+            else:
+                # A key used before answers as the first time (a 422 for another body), even with this body.
+                stored = services.idempotent_response_get(
+                    user_id=request.user.id, key=key, request_fingerprint=fingerprint
+                )
+                if stored is None:
+                    raise ValidationError(serializer.errors)
         except services.IdempotencyKeyReused as error:
             raise IdempotencyKeyReusedError from error
         headers = {}

@@ -119,8 +119,11 @@ def order_place_idempotent(
 ) -> StoredResponse:
     """Place an order once per (user, Idempotency-Key); ``render`` makes the response body stored for repeats.
 
-    Two concurrent requests with one key: the unique key makes one of them
-    roll back entirely (no second order) and answer with the winner's response.
+    The key is written last, in the order's transaction; a key stored before
+    (a repeat, or a concurrent request with the same key) makes that write
+    fail, which rolls the whole transaction back, so no second order and no
+    message, and the stored response is returned. A first request, the common
+    case, costs no lookup of the key.
     """
     try:
         with transaction.atomic():

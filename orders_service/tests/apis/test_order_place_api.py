@@ -68,6 +68,25 @@ def test_same_key_with_another_body_is_422(api_client, signer, broker):
     assert Order.objects.count() == 1
 
 
+def test_same_key_with_an_invalid_body_is_422_not_400(api_client, signer, broker):
+    place(api_client, signer, {"items": [{"product_id": 3, "quantity": 2}]})
+
+    response = place(api_client, signer, {"items": []})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "idempotency_key_reused"
+
+
+def test_the_first_response_is_what_a_read_of_the_order_shows(api_client, signer, broker):
+    response = place(
+        api_client, signer, {"items": [{"product_id": 3, "quantity": 2}, {"product_id": 9, "quantity": 1}]}
+    )
+
+    read = api_client.get(f"{URL}{response.json()['id']}/", **signer.bearer(user_id=5))
+
+    assert response.json() == read.json()
+
+
 def test_the_same_key_of_another_user_is_another_order(api_client, signer, broker):
     body = {"items": [{"product_id": 3, "quantity": 2}]}
     place(api_client, signer, body, user_id=5)

@@ -167,25 +167,58 @@ def order_cancel(*, order_id: uuid.UUID) -> Order:
     return order
 
 
-def order_confirm(*, order_id: uuid.UUID, currency: str, priced_lines: list[dict]) -> Order:
+def _order_transition(*, order_id: uuid.UUID, source: str, target: str, **changes) -> Order | None:
+    """Move the order from ``source`` to ``target`` with ``changes`` (and a new ``updated_at``).
+
+    One conditional UPDATE, which also locks the row until the caller's transaction ends: of two handlers
+    racing for the same order, the second waits and then finds it no longer in ``source``. Returns the order
+    as it now is (not re-read), or None if it was not in ``source`` (a duplicate or late answer): then
+    nothing changes. ``Order.DoesNotExist`` if there is no such order. A saga step runs for every order, hence SQL, not the ORM's read and save.
+    """
+    assignments = {"status": target, "updated_at": timezone.now(), **changes}
+    columns = ", ".join(f"{connection.ops.quote_name(column)} = %s" for column in assignments)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(Order._meta.db_table)} SET {columns}"  # noqa: S608 - our columns
+            " WHERE id = %s AND status = %s RETURNING user_id, total, currency, reject_reason, created_at",
+            [*assignments.values(), order_id, source],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        if not Order.objects.filter(id=order_id).exists():  # not ours: fails, so the message is retried, then parked
+            raise Order.DoesNotExist(f"no order {order_id}")
+        logger.info("order %s is not %s: moving it to %s ignored", order_id, source, target)
+        return None
+    user_id, total, currency, reject_reason, created_at = row
+    return Order(
+        id=order_id,
+        user_id=user_id,
+        status=target,
+        total=total,
+        currency=currency,
+        reject_reason=reject_reason,
+        created_at=created_at,
+        updated_at=assignments["updated_at"],
+    )
+
+
+def order_confirm(*, order_id: uuid.UUID, currency: str, priced_lines: list[dict]) -> Order | None:
     """catalog reserved the stock: price the lines, total them, confirm, notify. Only from ``pending``.
 
     Like the two below, it runs in the caller's transaction (the message handler's).
     """
-    order = Order.objects.select_for_update().get(id=order_id)
-    if order.status != Order.Status.PENDING:
-        logger.info("order %s is %s: stock_reserved ignored", order.id, order.status)
-        return order
+    order = _order_transition(
+        order_id=order_id, source=Order.Status.PENDING, target=Order.Status.CONFIRMED, currency=currency
+    )
+    if order is None:
+        return None
     prices = {line["product_id"]: line["unit_price"] for line in priced_lines}
     lines = _order_lines_price(order_id=order.id, prices=prices)
     unpriced = sorted(product_id for product_id, _, unit_price in lines if unit_price is None)
-    if unpriced:  # the handler's transaction rolls back, prices and all
+    if unpriced:  # the handler's transaction rolls back, status, prices and all
         raise ValueError(f"catalog's answer for order {order.id} has no price for products {unpriced}")
     order.total = sum((unit_price * quantity for _, quantity, unit_price in lines), Decimal("0"))
-    order.currency = currency
-    order.status = Order.Status.CONFIRMED
-    order.updated_at = timezone.now()
-    order.save(update_fields=["total", "currency", "status", "updated_at"])
+    Order.objects.filter(id=order.id).update(total=order.total)
     _notify_message(order)
     return order
 
@@ -210,27 +243,21 @@ def _order_lines_price(*, order_id: uuid.UUID, prices: dict[int, str]) -> list[t
         return cursor.fetchall()
 
 
-def order_reject(*, order_id: uuid.UUID, reason: str) -> Order:
+def order_reject(*, order_id: uuid.UUID, reason: str) -> Order | None:
     """catalog reserved nothing: reject with its reason, notify. Only from ``pending``."""
-    order = Order.objects.select_for_update().get(id=order_id)
-    if order.status != Order.Status.PENDING:
-        logger.info("order %s is %s: stock_rejected ignored", order.id, order.status)
-        return order
-    order.status, order.reject_reason, order.updated_at = Order.Status.REJECTED, reason, timezone.now()
-    order.save(update_fields=["status", "reject_reason", "updated_at"])
-    _notify_message(order)
+    order = _order_transition(
+        order_id=order_id, source=Order.Status.PENDING, target=Order.Status.REJECTED, reject_reason=reason
+    )
+    if order is not None:
+        _notify_message(order)
     return order
 
 
-def order_mark_cancelled(*, order_id: uuid.UUID) -> Order:
+def order_mark_cancelled(*, order_id: uuid.UUID) -> Order | None:
     """catalog released the stock: cancelled, notify. Only from ``cancelling``."""
-    order = Order.objects.select_for_update().get(id=order_id)
-    if order.status != Order.Status.CANCELLING:
-        logger.info("order %s is %s: stock_released ignored", order.id, order.status)
-        return order
-    order.status, order.updated_at = Order.Status.CANCELLED, timezone.now()
-    order.save(update_fields=["status", "updated_at"])
-    _notify_message(order)
+    order = _order_transition(order_id=order_id, source=Order.Status.CANCELLING, target=Order.Status.CANCELLED)
+    if order is not None:
+        _notify_message(order)
     return order
 
 

@@ -1,4 +1,5 @@
-"""The order saga under faults: the broker down, a worker killed, duplicates, a message that always fails.
+"""The order saga under faults: the broker down, a worker killed, the database dropping its connections,
+duplicates, a message that always fails.
 
 Each test ends with the same reconciliation as tests/test_order_saga.py.
 """
@@ -253,4 +254,29 @@ def test_orders_keep_settling_while_many_arrive_during_a_broker_restart(shop):
     assert [response.status_code for response in responses] == [201] * 10
     assert {shop.settled(r.json()["id"], user_id=TOKEN_ONLY_USERS + 25)["status"] for r in responses} == {"confirmed"}
     assert shop.available(product_id) == 990
+    reconcile(shop)
+
+
+def test_orders_settle_after_the_database_drops_every_connection(shop):
+    # given: every process of the three services holds a database connection, as after some traffic
+    product_id = shop.create_product(stock=100)
+    warm = shop.place([(product_id, 1)], user_id=TOKEN_ONLY_USERS + 26)
+    assert shop.settled(warm.json()["id"], user_id=TOKEN_ONLY_USERS + 26)["status"] == "confirmed"
+
+    # when: the database drops them all, as a restart does
+    connection = admin_connection(shop.system)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        [(terminated,)] = cursor.fetchall()
+    connection.close()
+    responses = [shop.place([(product_id, 1)], user_id=TOKEN_ONLY_USERS + 26) for _ in range(5)]
+
+    # then: web requests reconnect at once (their health check), workers on the retry of their first task
+    assert terminated >= 4  # at least a web server and the three workers were connected
+    assert [response.status_code for response in responses] == [201] * 5
+    assert {shop.settled(r.json()["id"], user_id=TOKEN_ONLY_USERS + 26)["status"] for r in responses} == {"confirmed"}
+    assert shop.available(product_id) == 94
     reconcile(shop)

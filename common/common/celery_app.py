@@ -120,8 +120,15 @@ def _reuse_database_connections(app: Celery) -> None:
     Instead, around each task, Django's ``close_old_connections`` closes only
     connections past ``CONN_MAX_AGE`` or broken by an error, so a database
     restart still ends in a fresh connection on the next task.
+
+    A worker does without ``CONN_HEALTH_CHECKS`` (a ``SELECT 1`` before each
+    task's first query, kept by the web servers): a task that meets a connection
+    the database dropped fails, and ``common.messaging.consumer`` retries it a
+    moment later on a new connection, so the check would cost a round trip per
+    message to save a one-second delay once per database restart.
     """
     from celery.signals import task_postrun, task_prerun
+    from django.conf import settings
     from django.db import close_old_connections
 
     app.conf.CELERY_DB_REUSE_MAX = 2**31  # read by celery.fixups.django: effectively "never close"
@@ -129,6 +136,11 @@ def _reuse_database_connections(app: Celery) -> None:
     def close_old(**kwargs) -> None:
         close_old_connections()
 
+    def without_health_checks(**kwargs) -> None:
+        for database in settings.DATABASES.values():  # read when a connection opens
+            database["CONN_HEALTH_CHECKS"] = False
+
+    worker_init.connect(without_health_checks, weak=False, dispatch_uid="common.celery_app.no_health_checks")
     task_prerun.connect(close_old, weak=False, dispatch_uid="common.celery_app.close_old_prerun")
     task_postrun.connect(close_old, weak=False, dispatch_uid="common.celery_app.close_old_postrun")
 

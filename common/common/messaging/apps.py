@@ -8,6 +8,7 @@ class MessagingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from common.messaging import broker_resilience
+        from common.messaging import broker_resilience, redis_clients
 
         broker_resilience.install()
+        redis_clients.install()

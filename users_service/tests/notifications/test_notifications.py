@@ -1,12 +1,17 @@
+import threading
 import uuid
 
 import pytest
+from celery.exceptions import Retry
 from django.core import mail
+from django.db import connection, transaction
 
-from common.messaging.testing import deliver
+from common.messaging.models import InboxMessage
+from common.messaging.testing import deliver, queued_messages
 from tests.factories import UserFactory
 from users_service.notifications import tasks
 from users_service.notifications.models import Notification
+from users_service.notifications.services import notification_send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,6 +53,89 @@ def test_one_notification_per_order_and_status_even_from_distinct_messages(broke
 
     assert sorted(Notification.objects.values_list("order_status", flat=True)) == ["cancelled", "confirmed"]
     assert len(mail.outbox) == 2
+
+
+def test_a_second_call_for_the_same_fact_returns_the_first_record_and_sends_nothing():
+    user = UserFactory()
+    order_id = uuid.uuid4()
+
+    first = notification_send(user_id=user.id, order_id=order_id, status="confirmed", total="21.99", currency="EUR")
+    second = notification_send(user_id=user.id, order_id=order_id, status="confirmed", total="5.00", currency="EUR")
+
+    stored = Notification.objects.get()
+    assert first.id == second.id == stored.id
+    assert (second.message, second.emailed_at) == (stored.message, stored.emailed_at)
+    assert "21.99 EUR" in second.message
+    assert len(mail.outbox) == 1
+
+
+def test_concurrent_messages_for_the_same_fact_email_once(broker):
+    # given: a first message has recorded and emailed, and not yet committed
+    user = UserFactory()
+    order_id = uuid.uuid4()
+    recorded, commit = threading.Event(), threading.Event()
+    outcomes = {}
+
+    def first():
+        with transaction.atomic():
+            notification_send(user_id=user.id, order_id=order_id, status="confirmed", total="21.99", currency="EUR")
+            recorded.set()
+            commit.wait(10)
+        connection.close()
+
+    def second():
+        try:
+            outcomes["second"] = notify(order_id, user_id=user.id)
+        finally:
+            connection.close()
+
+    first_thread, second_thread = threading.Thread(target=first), threading.Thread(target=second)
+    first_thread.start()
+    try:
+        assert recorded.wait(10)
+
+        # when: a second message for the same fact arrives meanwhile
+        second_thread.start()
+        second_thread.join(0.5)
+        waited_for_the_first = second_thread.is_alive()
+    finally:
+        commit.set()
+        first_thread.join(10)
+        second_thread.join(10)
+
+    # then: it waited for the first one's commit, and neither recorded nor emailed again
+    assert waited_for_the_first
+    assert outcomes["second"] == "applied"
+    assert Notification.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_an_email_that_cannot_be_sent_records_nothing_and_is_retried(broker, settings):
+    # given: the mail server refuses connections
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    user = UserFactory()
+    message_id = uuid.uuid4()
+
+    # when
+    with pytest.raises(Retry):
+        notify(uuid.uuid4(), user_id=user.id, message_id=message_id)
+
+    # then
+    assert not Notification.objects.exists()
+    assert not InboxMessage.objects.filter(message_id=message_id).exists()
+    [retry] = queued_messages(broker, "users")
+    assert retry["headers"]["task"] == "users.notify_order_status"
+
+
+@pytest.mark.parametrize("account", [{"is_active": False}, {"email": ""}], ids=["inactive", "without-address"])
+def test_an_account_that_cannot_be_emailed_is_recorded_but_not_emailed(broker, account):
+    user = UserFactory(**account)
+
+    notify(uuid.uuid4(), user_id=user.id)
+
+    assert Notification.objects.get().emailed_at is None
+    assert mail.outbox == []
 
 
 def test_the_rejection_reason_is_told(broker):

@@ -173,7 +173,8 @@ def _order_transition(*, order_id: uuid.UUID, source: str, target: str, **change
     One conditional UPDATE, which also locks the row until the caller's transaction ends: of two handlers
     racing for the same order, the second waits and then finds it no longer in ``source``. Returns the order
     as it now is (not re-read), or None if it was not in ``source`` (a duplicate or late answer): then
-    nothing changes. ``Order.DoesNotExist`` if there is no such order. A saga step runs for every order, hence SQL, not the ORM's read and save.
+    nothing changes. ``Order.DoesNotExist`` if there is no such order. A saga step runs for every order,
+    hence SQL, not the ORM's read and save.
     """
     assignments = {"status": target, "updated_at": timezone.now(), **changes}
     columns = ", ".join(f"{connection.ops.quote_name(column)} = %s" for column in assignments)

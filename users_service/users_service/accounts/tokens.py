@@ -61,6 +61,14 @@ class RefreshToken(simplejwt_tokens.RefreshToken):
     _token_backend = token_backend
     access_token_class = AccessToken
 
+    @property
+    def access_token(self) -> AccessToken:
+        # simplejwt dates the access token's ``exp`` from this token's time but its ``iat`` from its own, a
+        # moment later: across a second boundary the pair says the access token lives 299 s. One time for both.
+        access = super().access_token
+        access.set_iat(at_time=self.current_time)
+        return access
+
 
 @dataclass(frozen=True)
 class TokenPair:

@@ -11,7 +11,7 @@ from catalog_service.catalog.filters import ProductFilter
 from catalog_service.catalog.models import Category, Product
 
 # Ids outside Postgres' bigint range cannot exist; asking for them must be a "not found", not a database error.
-_MAX_ID = 2**63 - 1
+PRODUCT_ID_MAX = 2**63 - 1
 
 
 def category_list() -> QuerySet[Category]:
@@ -55,7 +55,7 @@ def product_list(*, filters: Mapping[str, str] | None = None, include_inactive: 
 
 def product_get(*, product_id: int, include_inactive: bool = False) -> Product | None:
     """One product with category and stock, or None (inactive products only with ``include_inactive``)."""
-    if not 0 < product_id <= _MAX_ID:
+    if not 0 < product_id <= PRODUCT_ID_MAX:
         return None
     queryset = Product.objects.select_related("category", "stock")
     if not include_inactive:
@@ -82,7 +82,7 @@ def product_get_for_pricing(*, product_id: int) -> ProductPrice | None:
 
 def products_get_for_pricing(*, product_ids: Iterable[int]) -> dict[int, ProductPrice]:
     """Current prices by product id in one query; ids that do not exist are absent from the result."""
-    wanted = {product_id for product_id in product_ids if 0 < product_id <= _MAX_ID}
+    wanted = {product_id for product_id in product_ids if 0 < product_id <= PRODUCT_ID_MAX}
     rows = Product.objects.filter(id__in=wanted).values_list("id", "sku", "name", "price", "currency", "is_active")
     return {
         product_id: ProductPrice(

@@ -9,11 +9,15 @@ For the order saga (which runs in this service's Celery worker):
   conditional update (never below zero) and returns the new quantity;
 - ``stock_adjust_many(deltas=)`` does the same for several products, all or none, locking rows in
   ascending product id order so concurrent callers never deadlock;
+- ``stock_lock_for_pricing(product_ids=)`` then ``stock_adjust_locked(deltas=, locked=)`` split that in two
+  for a caller (a reservation) that must check prices before it takes stock: the lock, in the same order,
+  also reads the current prices;
 - ``catalog.selectors.products_get_for_pricing(product_ids=)`` gives current prices.
-Both stock services invalidate the public cache when their transaction commits.
+Every stock service invalidates the public cache when its transaction commits.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +29,7 @@ from django.utils.text import slugify
 
 from catalog_service.catalog.models import Category, Product, Stock
 from catalog_service.catalog.public_cache import catalog_changed
-from catalog_service.catalog.selectors import category_descendant_ids
+from catalog_service.catalog.selectors import PRODUCT_ID_MAX, ProductPrice, category_descendant_ids
 
 
 class CategoryInUse(Exception):
@@ -192,10 +196,10 @@ def stock_adjust_many(*, deltas: Mapping[int, int]) -> dict[int, int]:
     """Apply several stock changes, all or none; returns the new quantities by product id.
 
     Three statements whatever the number of products, and no savepoint, because this runs in every
-    reservation: ``SELECT ... FOR UPDATE`` locks the rows in ascending product id order (so concurrent
+    release of a reservation: ``SELECT ... FOR UPDATE`` locks the rows in ascending product id order (so concurrent
     callers cannot deadlock), the quantities are checked, and one ``UPDATE`` applies every change. Raises
     ``InsufficientStock`` for the first product, by id, that cannot take its change; nothing changes then,
-    and the caller's transaction stays usable (a reservation records the rejection in it).
+    and the caller's transaction stays usable.
     """
     product_ids = sorted(deltas)
     if not product_ids:
@@ -207,20 +211,90 @@ def stock_adjust_many(*, deltas: Mapping[int, int]) -> dict[int, int]:
             .order_by("product_id")
             .values_list("product_id", "available")
         )
-        shortage = next(
-            (
-                product_id
-                for product_id in product_ids
-                if product_id not in locked or locked[product_id] + deltas[product_id] < 0
-            ),
-            None,
-        )
+        shortage = _first_shortage(deltas=deltas, available=locked)
         if shortage is None:
             new_quantities = _stock_apply(deltas={product_id: deltas[product_id] for product_id in product_ids})
             catalog_changed()
     if shortage is not None:
         raise InsufficientStock(product_id=shortage, available=locked.get(shortage), requested_delta=deltas[shortage])
     return new_quantities
+
+
+@dataclass(frozen=True)
+class LockedStock:
+    """A product's stock row, locked until the transaction ends, with the product's current price."""
+
+    available: int
+    product: ProductPrice
+
+
+def stock_lock_for_pricing(*, product_ids: Iterable[int]) -> dict[int, LockedStock]:
+    """Lock the stock rows of ``product_ids`` until the transaction ends; return them with their products' prices.
+
+    For the reservation of an order, which must check the products before it takes their stock (with
+    ``stock_adjust_locked``). The rows are locked in ascending product id order, as in ``stock_adjust_many``,
+    so concurrent callers cannot deadlock; product rows are read, never locked. One raw statement where the
+    ORM would need two, each costing several times the statement itself in Python: this runs in every order.
+    Products that do not exist or have no stock row are absent from the result.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("stock_lock_for_pricing() must run inside transaction.atomic(): its locks last until commit")
+    wanted = sorted({product_id for product_id in product_ids if 0 < product_id <= PRODUCT_ID_MAX})
+    if not wanted:
+        return {}
+    stock_table = connection.ops.quote_name(Stock._meta.db_table)
+    product_table = connection.ops.quote_name(Product._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT product.id, product.sku, product.name, product.price, product.currency, product.is_active,"  # noqa: S608
+            " stock.available"
+            f" FROM {stock_table} AS stock JOIN {product_table} AS product ON product.id = stock.product_id"
+            " WHERE stock.product_id = ANY(%s::bigint[])"
+            " ORDER BY stock.product_id FOR UPDATE OF stock",
+            [wanted],
+        )
+        rows = cursor.fetchall()
+    return {
+        product_id: LockedStock(
+            available=available,
+            product=ProductPrice(
+                product_id=product_id, sku=sku, name=name, price=price, currency=currency, is_active=is_active
+            ),
+        )
+        for product_id, sku, name, price, currency, is_active, available in rows
+    }
+
+
+def stock_adjust_locked(*, deltas: Mapping[int, int], locked: Mapping[int, LockedStock]) -> dict[int, int]:
+    """``stock_adjust_many`` for rows this transaction locked with ``stock_lock_for_pricing``: one UPDATE.
+
+    ``locked`` is what that lock returned: the quantities are checked against it, so the rows must still be
+    locked (same transaction). Raises ``InsufficientStock`` like ``stock_adjust_many``, before any change, so
+    the caller's transaction stays usable.
+    """
+    available = {product_id: stock.available for product_id, stock in locked.items()}
+    shortage = _first_shortage(deltas=deltas, available=available)
+    if shortage is not None:
+        raise InsufficientStock(
+            product_id=shortage, available=available.get(shortage), requested_delta=deltas[shortage]
+        )
+    if not deltas:
+        return {}
+    new_quantities = _stock_apply(deltas={product_id: deltas[product_id] for product_id in sorted(deltas)})
+    catalog_changed()
+    return new_quantities
+
+
+def _first_shortage(*, deltas: Mapping[int, int], available: Mapping[int, int]) -> int | None:
+    """The first product, by id, that has no stock row or would go below zero; None if every change fits."""
+    return next(
+        (
+            product_id
+            for product_id in sorted(deltas)
+            if product_id not in available or available[product_id] + deltas[product_id] < 0
+        ),
+        None,
+    )
 
 
 def _stock_apply(*, deltas: Mapping[int, int]) -> dict[int, int]:

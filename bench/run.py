@@ -201,7 +201,11 @@ class Run:
             orders_url=self.system.urls["orders_service"], product_ids=self.product_ids, bearer_for=self.bearer
         )
         fixed_seconds = 5 if self.quick else 30
-        rising = [(50, 3)] if self.quick else [(30, 10), (40, 10), (50, 10), (75, 10), (100, 10), (150, 10), (200, 10)]
+        rising = (
+            [(50, 3)]
+            if self.quick
+            else [(30, 10), (40, 10), (50, 10), (75, 10), (100, 10), (125, 10), (150, 10), (200, 10)]
+        )
         memory_samples: list[dict] = []
         sampling = threading.Event()
 

@@ -202,7 +202,7 @@ class Run:
         )
         fixed_seconds = 5 if self.quick else 30
         rising = (
-            [(50, 3)]
+            [(100, 3)]
             if self.quick
             else [(30, 10), (40, 10), (50, 10), (75, 10), (100, 10), (125, 10), (150, 10), (200, 10)]
         )

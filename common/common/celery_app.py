@@ -127,7 +127,6 @@ def _reuse_database_connections(app: Celery) -> None:
     moment later on a new connection, so the check would cost a round trip per
     message to save a one-second delay once per database restart.
     """
-    from celery.signals import task_postrun, task_prerun
     from django.conf import settings
     from django.db import close_old_connections
 

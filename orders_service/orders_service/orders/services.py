@@ -158,41 +158,26 @@ def order_place_idempotent(
             order = order_place(user_id=user_id, lines=lines)
             body = render(order)
             _idempotency_key_insert(
-                IdempotencyKey(
-                    user_id=user_id,
-                    key=key,
-                    request_fingerprint=request_fingerprint,
-                    response_status=201,
-                    response_body=body,
-                    order=order,
-                    created_at=order.created_at,
-                )
+                user_id=user_id, key=key, request_fingerprint=request_fingerprint, body=body, order=order
             )
     except IntegrityError:
-        record = IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
-        if record is None:
+        stored = idempotent_response_get(user_id=user_id, key=key, request_fingerprint=request_fingerprint)
+        if stored is None:
             raise
-        return _stored_response(record, request_fingerprint=request_fingerprint)
+        return stored
     return StoredResponse(status=201, body=body, order_id=order.id, replayed=False)
 
 
-def _idempotency_key_insert(record: IdempotencyKey) -> None:
-    """One INSERT (every order placed writes its key); ``IntegrityError`` if the user has the key already."""
+def _idempotency_key_insert(*, user_id: int, key: str, request_fingerprint: str, body: dict, order: Order) -> None:
+    """One INSERT (every order placed writes its key, with the 201 it answered); ``IntegrityError`` if the user
+    has the key already."""
     table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table}"  # noqa: S608 - our own table; the values are parameters
             " (user_id, key, request_fingerprint, response_status, response_body, order_id, created_at)"
-            " VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)",
-            [
-                record.user_id,
-                record.key,
-                record.request_fingerprint,
-                record.response_status,
-                json.dumps(record.response_body),
-                record.order_id,
-                record.created_at,
-            ],
+            " VALUES (%s, %s, %s, 201, %s::jsonb, %s, %s)",
+            [user_id, key, request_fingerprint, json.dumps(body), order.id, order.created_at],
         )
 
 

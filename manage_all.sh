@@ -226,6 +226,11 @@ ensure_pg_cluster() {
   log "creating the Postgres cluster in .var/postgres (owner: $user)"
   mkdir -p "$PGDIR"
   chown "$user" "$PGDIR"
+  if [[ $EUID -eq 0 ]] && ! as_pg_user test -w "$PGDIR"; then
+    # The checkout's own folders may be closed (mktemp -d makes 700): let the Postgres user pass through
+    # them, without reading them (secrets and keys stay 600/700). Folders above the checkout are left alone.
+    chmod o+x "$ROOT" "$VAR"
+  fi
   as_pg_user test -w "$PGDIR" ||
     die "the Postgres user '$user' cannot write $PGDIR: a parent folder of the checkout is not open to it (chmod o+x on the parents, or clone elsewhere)"
   local pwfile="$PGDIR/.pwfile"

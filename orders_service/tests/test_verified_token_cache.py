@@ -5,7 +5,7 @@ import time
 import pytest
 
 from common.auth import tokens
-from common.auth.tokens import InvalidToken, decode_token
+from common.auth.tokens import InvalidToken, decode_token, decode_token_user
 
 
 @pytest.fixture
@@ -31,6 +31,22 @@ def test_a_token_is_verified_once_then_remembered(signer, verifications):
     assert first == second
     assert first["user_id"] == 7
     assert len(verifications) == 1
+
+
+def test_the_user_a_token_describes_is_built_once_and_still_type_checked(signer, verifications):
+    token = signer.token(user_id=7, username="bob", roles=["order_operator"])
+
+    claims, user = decode_token_user(token)
+    again_claims, again = decode_token_user(token)
+
+    assert again is user
+    assert again_claims is claims
+    assert (user.id, user.username, user.roles, user.claims) == (7, "bob", frozenset({"order_operator"}), claims)
+    assert len(verifications) == 1
+    refresh = signer.token(user_id=7, token_type="refresh")
+    decode_token_user(refresh, expected_type=None)
+    with pytest.raises(InvalidToken, match="not an access token"):
+        decode_token_user(refresh)
 
 
 def test_a_remembered_token_is_refused_once_it_expires(signer, verifications, settings):

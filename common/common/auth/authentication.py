@@ -1,10 +1,17 @@
 """DRF authentication from a bearer access token, with no user table and no call to users_service."""
 
+import functools
+
 from django.apps import apps
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from common.auth.tokens import InvalidToken, TokenUser, decode_token, user_from_claims
+from common.auth.tokens import InvalidToken, TokenUser, decode_token_user
+
+
+@functools.cache
+def _deactivations_installed() -> bool:
+    return apps.is_installed("common.auth.deactivations")
 
 
 class JWTAuthentication(authentication.BaseAuthentication):
@@ -23,10 +30,9 @@ class JWTAuthentication(authentication.BaseAuthentication):
         if not token or " " in token:
             raise exceptions.AuthenticationFailed("Invalid Authorization header: expected 'Bearer <token>'.")
         try:
-            claims = decode_token(token)
+            claims, user = decode_token_user(token)
         except InvalidToken as error:
             raise exceptions.AuthenticationFailed(str(error)) from error
-        user = user_from_claims(claims)
         self.check_user(user)
         return user, claims
 
@@ -35,7 +41,7 @@ class JWTAuthentication(authentication.BaseAuthentication):
 
         Subclasses may refuse more; the check costs no query per request.
         """
-        if apps.is_installed("common.auth.deactivations"):
+        if _deactivations_installed():
             from common.auth.deactivations.selectors import token_revoked
 
             if token_revoked(user_id=user.id, issued_at=user.claims["iat"]):

@@ -57,33 +57,35 @@ VERIFIED_TOKENS_PER_PROCESS = 4096
 
 
 class VerifiedTokens:
-    """A bounded, thread-safe LRU of token string -> (claims, remembered until)."""
+    """A bounded, thread-safe LRU of token string -> (claims, the user they describe, remembered until)."""
 
     def __init__(self, *, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[str, tuple[dict, float]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[dict, TokenUser, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, token: str) -> dict | None:
+    def get(self, token: str) -> tuple[dict, TokenUser] | None:
         now = time.time()
         with self._lock:
             entry = self._entries.get(token)
             if entry is None:
                 return None
-            claims, until = entry
+            claims, user, until = entry
             if now >= until:
                 del self._entries[token]
                 return None
             self._entries.move_to_end(token)
-            return claims
+            return claims, user
 
-    def remember(self, token: str, claims: dict) -> None:
+    def remember(self, token: str, claims: dict) -> TokenUser:
         until = min(time.time() + VERIFIED_TOKEN_SECONDS, float(claims["exp"]))
+        user = user_from_claims(claims)
         with self._lock:
-            self._entries[token] = (claims, until)
+            self._entries[token] = (claims, user, until)
             self._entries.move_to_end(token)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
+        return user
 
     def clear(self) -> None:
         with self._lock:
@@ -107,13 +109,18 @@ def decode_token(token: str, *, expected_type: str | None = "access") -> dict:
     ``expected_type`` is the ``token_type`` claim the caller accepts; ``None``
     accepts any type (users_service's token backend checks the type itself).
     """
-    claims = verified_tokens.get(token)
-    if claims is None:
+    return decode_token_user(token, expected_type=expected_type)[0]
+
+
+def decode_token_user(token: str, *, expected_type: str | None = "access") -> tuple[dict, TokenUser]:
+    """``decode_token``'s claims and the ``TokenUser`` they describe, built once per verified token."""
+    verified = verified_tokens.get(token)
+    if verified is None:
         claims = _verify(token)
-        verified_tokens.remember(token, claims)
-    if expected_type is not None and claims.get("token_type") != expected_type:
+        verified = claims, verified_tokens.remember(token, claims)
+    if expected_type is not None and verified[0].get("token_type") != expected_type:
         raise InvalidToken(f"Token is not an {expected_type} token.")
-    return claims
+    return verified
 
 
 def _verify(token: str) -> dict:

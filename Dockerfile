@@ -5,7 +5,7 @@
 #   docker build -t shop-app:local .
 #   docker run --rm -w /app/users_service -e DJANGO_SETTINGS_MODULE=users_service.settings.production \
 #     -e DJANGO_SECRET_KEY=... -e DATABASE_URL=... -e REDIS_URL=... -e DJANGO_STATIC_ROOT=/app/static/users_service \
-#     shop-app:local gunicorn users_service.wsgi:application --bind 0.0.0.0:8001 --workers 2
+#     shop-app:local granian --interface wsgi --host 0.0.0.0 --port 8001 --workers 2 --blocking-threads 1 users_service.wsgi:application
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -13,7 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # The processes run as an unprivileged user that owns nothing in /app; its home
-# directory is the only place it writes to (gunicorn's control socket), with /tmp.
+# directory is the only place it writes to, with /tmp.
 # /var/lib/shop/keys is where compose mounts users_service's signing-key volume: a
 # new named volume takes this folder's owner and mode, so the key stays the user's own.
 RUN groupadd --system --gid 10001 app \
@@ -56,4 +56,4 @@ USER app
 EXPOSE 8001 8002 8003
 
 # Every container names its process (compose.yaml); without one, say so instead of guessing.
-CMD ["sh", "-c", "echo 'shop-app: give a command, e.g. gunicorn <service>.wsgi:application, celery -A <service> worker, celery -A common.scheduler beat (see compose.yaml)' >&2; exit 64"]
+CMD ["sh", "-c", "echo 'shop-app: give a command, e.g. granian --interface wsgi <service>.wsgi:application, celery -A <service> worker, celery -A common.scheduler beat (see compose.yaml)' >&2; exit 64"]

@@ -335,7 +335,7 @@ priority=10"
       local short=${service%_service}
       local environment="DJANGO_SETTINGS_MODULE=\"$service.settings.local\",PYTHONUNBUFFERED=\"1\""
       program_block "$short-web" "$ROOT/$service" \
-        "$VENV/bin/gunicorn $service.wsgi:application --bind 127.0.0.1:${PORT[$service]} --workers $WEB_WORKERS --preload --access-logfile - --graceful-timeout 10 --timeout 30" \
+        "$VENV/bin/granian --interface wsgi --host 127.0.0.1 --port ${PORT[$service]} --workers $WEB_WORKERS --blocking-threads 1 --no-ws --respawn-failed-workers --workers-kill-timeout 10 --access-log $service.wsgi:application" \
         "$environment"
       program_block "$short-worker" "$ROOT/$service" \
         "$VENV/bin/celery -A $service worker --queues ${QUEUE[$service]} --hostname $short@%%h --loglevel INFO" \

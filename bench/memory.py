@@ -81,11 +81,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime and stime: fields 14 and 15 of stat
 
 
-def system_cpu_seconds(process_pids: dict[str, int], *, database: str) -> dict[str, float]:
-    """CPU seconds used so far per program (its whole process tree), plus the database backends.
-
-    Backends that ended are missed; the services keep theirs open, so few do.
-    """
-    usage = {name: sum(cpu_seconds(p) for p in process_tree(pid)) for name, pid in process_pids.items()}
-    usage["postgres backends"] = sum(cpu_seconds(pid) for pid in postgres_backends(database))
+def system_cpu_seconds(process_pids: dict[str, int], *, database: str) -> dict[str, dict[int, float]]:
+    """CPU seconds used so far by each process of each program (its whole process tree), and by each of the
+    database's backends; ``cpu_seconds_between`` turns two of these into CPU used per program."""
+    usage = {name: {p: cpu_seconds(p) for p in process_tree(pid)} for name, pid in process_pids.items()}
+    usage["postgres backends"] = {pid: cpu_seconds(pid) for pid in postgres_backends(database)}
     return usage
+
+
+def cpu_seconds_between(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds each program used between two ``system_cpu_seconds`` readings.
+
+    Counted per process: one that started in between counts whole, one that ended in between is missed (its
+    last reading is gone), so a connection closed mid-phase never makes a program's figure negative.
+    """
+    return {
+        name: sum(seconds - before.get(name, {}).get(pid, 0.0) for pid, seconds in processes.items())
+        for name, processes in after.items()
+    }

@@ -33,6 +33,9 @@ class SagaPhase:
     unsettled: int = 0
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     confirmed_per_second: float = 0.0
+    # CPU milliseconds per confirmed order over the phase (offer and settling), by program; the load
+    # generator excluded.
+    cpu_ms_per_order: dict[str, float] = field(default_factory=dict)
 
     def percentile(self, fraction: float) -> float | None:
         if not self.latencies_ms:

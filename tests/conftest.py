@@ -5,7 +5,7 @@ The session fixture ``system`` starts, for this run only:
 - a database of its own (``shop_e2e_<pid>``) in the project's Postgres cluster,
   with the same schemas and roles as the real one (``deploy/postgres/bootstrap.sql``);
 - a Redis server of its own on a free loopback port, in a temporary folder;
-- for each service, ``migrate``, a gunicorn web server on a free port and a
+- for each service, ``migrate``, its web server (``DEFAULT_WEB_SERVER``) on a free port and a
   Celery worker on its queue, in production settings (DEBUG off);
 - the scheduler.
 
@@ -93,6 +93,46 @@ class Process:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
+@dataclass(frozen=True)
+class WebServer:
+    """A service's WSGI server: gunicorn (sync workers) or granian (Rust HTTP, the WSGI app on Python threads).
+
+    ``threads`` is granian's blocking threads per worker (``None``: granian's default). The benchmark
+    compares these configurations; the default (``DEFAULT_WEB_SERVER``) is the fastest, and it is what
+    ``./manage_all.sh up`` and compose.yaml run.
+    """
+
+    name: str
+    workers: int
+    threads: int | None = None
+
+    @property
+    def label(self) -> str:
+        threads = "" if self.threads is None else f", {self.threads} thread{'s' if self.threads > 1 else ''}"
+        return f"{self.name} x{self.workers}{threads}"
+
+    def command(self, service: str, *, port: int) -> list[str]:
+        application = f"{service}.wsgi:application"
+        if self.name == "granian":
+            threads = [] if self.threads is None else ["--blocking-threads", str(self.threads)]
+            return [
+                str(VENV_BIN / "granian"),
+                *("--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port)),
+                *("--workers", str(self.workers), *threads, "--no-ws", "--respawn-failed-workers"),
+                application,
+            ]
+        # --preload: the application is imported once, in the master, and its workers share those pages.
+        return [
+            str(VENV_BIN / "gunicorn"),
+            *(application, "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers), "--preload"),
+        ]
+
+
+# One blocking thread per granian worker: the Python side runs like a sync worker (one request at a time,
+# no GIL contention), while granian's Rust side reads and writes the sockets.
+DEFAULT_WEB_SERVER = WebServer("granian", workers=2, threads=1)
+
+
 @dataclass
 class System:
     """The running system under test and what the tests need to reach it."""
@@ -107,8 +147,7 @@ class System:
     signer: TestSigner = field(default_factory=TestSigner)
     # users_service's own signing key for this run (it issues real tokens; the others fetch its JWKS).
     users_signing_key: TestSigner = field(default_factory=lambda: TestSigner(kid="e2e-users-key"))
-    web_server: str = "gunicorn"
-    web_workers: int = 2
+    web_server: WebServer = DEFAULT_WEB_SERVER
     # Short saga timeouts and relay intervals, so fault tests settle in seconds; the benchmark runs without them.
     fast_saga: bool = True
 
@@ -186,35 +225,6 @@ class System:
         except subprocess.TimeoutExpired:
             os.killpg(process.popen.pid, signal.SIGKILL)
             process.popen.wait(timeout=10)
-
-
-def web_server_command(service: str, *, port: int, server: str, workers: int) -> list[str]:
-    """The WSGI server of a service: gunicorn (sync workers) or granian (Rust, WSGI interface)."""
-    application = f"{service}.wsgi:application"
-    if server == "granian":
-        return [
-            str(VENV_BIN / "granian"),
-            "--interface",
-            "wsgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-ws",
-            application,
-        ]
-    # --preload: the application is imported once, in the master, and its workers share those pages.
-    return [
-        str(VENV_BIN / "gunicorn"),
-        application,
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--preload",
-    ]
 
 
 def run_checked(command: list[str], *, cwd: Path, env: dict[str, str], what: str) -> None:
@@ -378,7 +388,7 @@ def start_system(system: System, *, redis_port: int) -> None:
         system.urls[service] = f"http://127.0.0.1:{port}"
         system.start(
             f"{queue}-web",
-            web_server_command(service, port=port, server=system.web_server, workers=system.web_workers),
+            system.web_server.command(service, port=port),
             cwd=ROOT / service,
             env=env,
         )

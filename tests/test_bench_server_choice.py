@@ -32,3 +32,13 @@ def test_within_the_tie_margin_fewer_workers_win():
 
 def test_nothing_qualifies():
     assert choose_server({"granian x2": configuration(2000, p99_ms=500)}) == ""
+
+
+def test_the_ceiling_probe_counts_for_errors_not_for_its_p99():
+    slow_probe = configuration(2000)
+    slow_probe["catalog /health/live/"] = {"requests_per_second": 4e3, "p99_ms": SERVER_P99_BUDGET_MS * 3, "errors": 0}
+    failing_probe = configuration(3000)
+    failing_probe["orders /health/live/"] = {"requests_per_second": 4000.0, "p99_ms": 5.0, "errors": 2}
+
+    assert choose_server({"gunicorn x2": configuration(500), "granian x2": slow_probe}) == "granian x2"
+    assert choose_server({"gunicorn x2": configuration(500), "granian x2": failing_probe}) == "gunicorn x2"

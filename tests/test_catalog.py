@@ -1,4 +1,4 @@
-"""The catalogue against the real processes (gunicorn, production settings, Redis cache, Postgres)."""
+"""The catalogue against the real processes (the default web server, production settings, Redis cache, Postgres)."""
 
 import subprocess
 import sys
@@ -74,7 +74,7 @@ def test_a_manager_creates_and_edits_a_product_and_the_change_is_visible_at_once
     assert created.status_code == 201, created.text
     product_id = created.json()["id"]
     detail_url = f"{catalog}/api/v1/products/{product_id}/"
-    # warm the public cache in both gunicorn workers
+    # warm the public cache in both web server workers
     for _ in range(4):
         assert requests.get(detail_url, timeout=10).json()["price"] == "11.00"
         assert products(catalog, search="End-to-end").json()["results"][0]["stock"] == 3

@@ -116,12 +116,22 @@ def option(words: list[str], *names: str) -> str | None:
     return None
 
 
+WEB_SERVERS = ("gunicorn", "granian")
+
+
+def listen_address(words: list[str]) -> str | None:
+    """Where a web server's command makes it listen, as ``host:port`` (the servers' own defaults if unsaid)."""
+    if words[0] == "granian":
+        return f"{option(words, '--host') or '127.0.0.1'}:{option(words, '--port') or '8000'}"
+    return option(words, "--bind", "-b")
+
+
 def classify(service: dict) -> tuple[str | None, str] | None:
     """``(project, role)`` of an application process, from its command; None for anything else."""
     words = command_of(service)
     if not words:
         return None
-    if words[0] == "gunicorn":
+    if words[0] in WEB_SERVERS:
         # The WSGI target is the argument shaped like module.path:callable (not host:port).
         target = next((word for word in words[1:] if re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", word)), "")
         return target.split(".")[0], "web"
@@ -251,7 +261,7 @@ import django
 django.setup()
 from django.conf import settings
 project = sys.argv[1]
-importlib.import_module(project + ".wsgi").application  # what gunicorn loads: middleware, URLs
+importlib.import_module(project + ".wsgi").application  # what the web server loads: middleware, URLs
 database = settings.DATABASES["default"]
 print(json.dumps({
     "debug": settings.DEBUG,
@@ -513,7 +523,9 @@ def test_web_server_listens_is_published_and_checked_on_its_port(services: dict,
     service = services[the_one(processes, (project, "web"))]
     command = command_of(service)
     assert f"{project}.wsgi:application" in command
-    assert option(command, "--bind", "-b") == f"0.0.0.0:{port}"
+    assert listen_address(command) == f"0.0.0.0:{port}"
+    if command[0] == "granian":
+        assert option(command, "--interface") == "wsgi"
     assert (port, port) in published_ports(service)
     healthcheck = service.get("healthcheck") or {}
     assert not healthcheck.get("disable"), "health check disabled"

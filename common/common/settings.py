@@ -167,7 +167,7 @@ def cache_settings(env: environ.Env, *, key_prefix: str) -> dict:
 
     ``CACHE_URL`` (default: ``REDIS_URL``). Keys carry the service's prefix, so
     services (and the Celery keys in the same Redis database) never collide.
-    Never a per-process cache: gunicorn runs several workers, and counters
+    Never a per-process cache: the web server runs several workers, and counters
     such as failed logins must be seen by all of them.
     """
     return {

@@ -12,13 +12,15 @@ Rules (settings, all overridable from the environment):
   one good account must not launder an address that guesses others').
 
 Counters live in Django's cache, which is Redis (never a per-process locmem
-cache, since gunicorn runs several workers). If Redis is unreachable the
+cache, since the web server runs several worker processes). If Redis is unreachable the
 check fails open with a warning: logins keep working while the broker/cache
 is repaired, instead of every login turning into a 500.
 
-The client address is ``REMOTE_ADDR``: behind a reverse proxy, configure the
-proxy to set it (e.g. gunicorn ``--forwarded-allow-ips``), never trust a
-client-supplied header here. Usernames are compared case-insensitively and
+The client address is ``REMOTE_ADDR``: behind a reverse proxy, have the web
+server take it from the proxy's ``X-Forwarded-For`` for the proxy's address
+only (granian: wrap the application in ``wsgi.py`` with
+``granian.utils.proxies.wrap_wsgi_with_proxy_headers(application, trusted_hosts=...)``),
+never trust a client-supplied header here. Usernames are compared case-insensitively and
 hashed into the cache key.
 """
 

@@ -275,8 +275,8 @@ class Run:
         cpu_after = system_cpu_seconds(pids, database=self.system.database_name)
         # Where the time goes: CPU milliseconds per confirmed order, by program.
         phase.cpu_ms_per_order = {
-            name: seconds * 1000 / max(phase.confirmed, 1)
-            for name, seconds in cpu_seconds_between(cpu_before, cpu_after).items()
+            name: used * 1000 / max(phase.confirmed, 1)
+            for name, used in cpu_seconds_between(cpu_before, cpu_after).items()
         }
         summary = phase.as_dict()
         print(

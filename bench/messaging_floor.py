@@ -51,7 +51,7 @@ def _results() -> redis.Redis:
 def measure(*, redis_url: str, redis_pid: int, rate: float, count: int) -> dict:
     """Send ``count`` messages at ``rate`` to a fresh worker; CPU ms per message by program, and the latency."""
     from bench.memory import cpu_seconds, process_tree
-    from tests.conftest import ROOT, VENV_BIN
+    from shopctl.launcher import ROOT, VENV_BIN
 
     os.environ["BENCH_FLOOR_REDIS_URL"] = redis_url
     app.conf.broker_url = redis_url

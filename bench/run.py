@@ -39,20 +39,18 @@ from bench.http_load import Endpoint, wrk_interleaved  # noqa: E402
 from bench.memory import cpu_seconds_between, resident_kib, system_cpu_seconds, system_memory_mib  # noqa: E402
 from bench.report import print_table, write_plot  # noqa: E402
 from bench.saga_load import OrderLoad, SagaPhase, settle  # noqa: E402
-from tests.conftest import (  # noqa: E402
-    DEFAULT_WEB_SERVER,
-    SERVICES,
+from shopctl import infrastructure  # noqa: E402
+from shopctl.launcher import (  # noqa: E402
     System,
-    WebServer,
     create_database,
-    drop_database,
-    free_port,
+    port_closed,
     run_checked,
     start_system,
     wait_for,
 )
+from shopctl.processes import DEFAULT_WEB_SERVER, SERVICES, WebServer, process  # noqa: E402
 
-# The default (tests.conftest.DEFAULT_WEB_SERVER, what `up` and compose.yaml run) was chosen from this
+# The default (shopctl.processes.DEFAULT_WEB_SERVER, what `up`, the tests and compose.yaml run) was chosen from this
 # comparison; see README.
 COMPARED_SERVERS = [
     WebServer("gunicorn", workers=2),
@@ -74,13 +72,9 @@ class Run:
         self.http_seconds = 2 if quick else 8
         self.tokens: dict[int, tuple[float, dict]] = {}
         self.results: dict = {"quick": quick, "started_at": datetime.now(UTC).isoformat(), "http": {}, "saga": {}}
-        redis_port = free_port()
-        self.redis_port = redis_port
         self.system = System(
-            urls={},
             database_name=f"shop_bench_{os.getpid()}",
             admin_database_url=os.environ["SHOP_ADMIN_DATABASE_URL"],
-            redis_url=f"redis://127.0.0.1:{redis_port}/0",
             workdir=Path(tempfile.mkdtemp(prefix="shop-bench-")),
             web_server=DEFAULT_WEB_SERVER,
             fast_saga=False,  # the settings' own saga timeout and relay interval, as deployed
@@ -91,34 +85,25 @@ class Run:
     def start(self) -> None:
         print(f"starting the system ({self.system.web_server.label}) ...", flush=True)
         create_database(self.system.admin_database_url, self.system.database_name)
-        start_system(self.system, redis_port=self.redis_port)
+        start_system(self.system)
 
     def stop(self) -> None:
-        for name in list(self.system.processes):
-            self.system.stop(name)
-        drop_database(self.system.admin_database_url, self.system.database_name)
+        self.system.stop_all()
+        infrastructure.drop_database(self.system.admin_database_url, self.system.database_name)
 
     def use_web_server(self, server: WebServer) -> None:
         """Restart the three web servers with another server configuration, on the same ports."""
         if self.system.web_server == server:
             return
         self.system.web_server = server
-        for service, queue in SERVICES.items():
-            self.system.stop(f"{queue}-web")
-            port = int(self.system.urls[service].rsplit(":", 1)[1])
-            wait_for(lambda port=port: _port_closed(port), timeout=30, what=f"port {port} to close")
-            self.system.start(
-                f"{queue}-web",
-                server.command(service, port=port),
-                cwd=ROOT / service,
-                env=self.system.service_environment(service),
-            )
-        for service, url in self.system.urls.items():
-            wait_for(
-                lambda url=url: requests.get(f"{url}/health/ready/", timeout=2).status_code == 200,
-                timeout=60,
-                what=f"{service} on {server.label}",
-            )
+        for service in SERVICES:
+            web = process(service, "web")
+            self.system.stop(web.name)
+            port = self.system.ports[service.name]
+            wait_for(lambda port=port: port_closed(port), timeout=30, what=f"port {port} to close")
+            self.system.start_kind(web)
+        for service in SERVICES:
+            self.system.wait_until_ready(service, timeout=60)
 
     # ------------------------------------------------------------------ data
 
@@ -286,13 +271,6 @@ class Run:
             flush=True,
         )
         return phase
-
-
-def _port_closed(port: int) -> bool:
-    import socket
-
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 # What makes one configuration faster than another for a user, not only for wrk.

@@ -1,0 +1,347 @@
+"""``./manage_all.sh``: run, inspect, test and benchmark the whole shop on one machine, no container engine.
+
+manage_all.sh only makes sure the virtual environment with the pinned dependencies exists, then runs
+this. Every process comes from the one description in ``shopctl.processes``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+
+from shopctl import infrastructure, supervisor
+from shopctl.local import ROOT, VAR, Config, SetupError, admin_database_url, log, setup
+from shopctl.processes import PROCESSES_BY_NAME, SERVICES, Service
+
+PYTHON = sys.executable
+BIN = supervisor.BIN
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - our own loopback URL
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+def wait_until(seconds: float, condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def ready_url(config: Config, service: Service) -> str:
+    return f"http://127.0.0.1:{config.ports[service.name]}/health/ready/"
+
+
+def manage(service: Service, arguments: Sequence[str], **kwargs) -> subprocess.CompletedProcess:
+    """``manage.py`` of one service, in its local settings (which read .var/env/<service>.env)."""
+    environment = {**os.environ}
+    environment.setdefault("DJANGO_SETTINGS_MODULE", service.settings_module("local"))
+    return subprocess.run(
+        [PYTHON, "manage.py", *arguments], cwd=ROOT / service.name, env=environment, check=False, **kwargs
+    )
+
+
+def parse_scale(values: Sequence[str]) -> dict[str, int]:
+    """``--scale catalog-worker=3`` -> {"catalog-worker": 3}, checked against the description."""
+    scale = {}
+    for value in values:
+        name, _, count = value.partition("=")
+        kind = PROCESSES_BY_NAME.get(name)
+        if kind is None:
+            raise SetupError(f"--scale {value}: no process kind '{name}' (there are: {', '.join(PROCESSES_BY_NAME)})")
+        if not count.isdigit() or int(count) < 1:
+            raise SetupError(f"--scale {value}: the number of replicas must be a whole number of at least 1")
+        if not kind.scalable and int(count) != 1:
+            raise SetupError(f"--scale {value}: {name} runs once by design (see README, Scale-out)")
+        if kind.role == "web" and int(count) != 1:
+            raise SetupError(f"--scale {value}: web replicas need the gateway in front of them, which is not here yet")
+        scale[name] = int(count)
+    return scale
+
+
+# ---------------------------------------------------------------- the servers
+
+
+def start_infrastructure(config: Config) -> list[supervisor.Program]:
+    """Postgres and Redis under supervisor (unless external ones are configured), waited for."""
+    programs = supervisor.infrastructure_programs(config)
+    supervisor.start(programs)
+    if not config.external_database:
+        pg_isready = str(infrastructure.postgres_bin_dir() / "pg_isready")
+
+        def postgres_ready() -> bool:
+            command = [pg_isready, "-q", "-h", "127.0.0.1", "-p", str(config.pg_port)]
+            return subprocess.run(command, check=False).returncode == 0
+
+        if not wait_until(60, postgres_ready):
+            raise SetupError(f"Postgres did not accept connections; see {supervisor.LOG_DIR / 'postgres.log'}")
+        infrastructure.bootstrap_database(
+            admin_database_url(config), config.database, passwords=infrastructure.role_passwords()
+        )
+    if not config.external_redis:
+
+        def redis_ready() -> bool:
+            command = ["redis-cli", "-p", str(config.redis_port), "ping"]
+            return "PONG" in subprocess.run(command, capture_output=True, text=True, check=False).stdout
+
+        if not wait_until(30, redis_ready):
+            raise SetupError(f"Redis did not answer; see {supervisor.LOG_DIR / 'redis.log'}")
+    return programs
+
+
+def prepare_supervisor(config: Config, scale: dict[str, int]) -> tuple[list[supervisor.Program], bool]:
+    """Set up, write supervisor's configuration and start supervisord; True if this call started it."""
+    setup(config)
+    programs = supervisor.infrastructure_programs(config) + supervisor.system_programs(config, scale)
+    supervisor.write_conf(programs)
+    started = supervisor.start_daemon()
+    if not started:
+        supervisor.reload_conf()
+    return programs, started
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_up(config: Config, scale: dict[str, int]) -> int:
+    began = time.monotonic()
+    programs, _ = prepare_supervisor(config, scale)
+    start_infrastructure(config)
+    for service in SERVICES:
+        log(f"migrating {service.name}")
+        output = VAR / "log" / f"migrate-{service.name}.log"
+        with output.open("wb") as migrate_log:
+            if manage(service, ["migrate", "--no-input"], stdout=migrate_log, stderr=subprocess.STDOUT).returncode:
+                print("\n".join(output.read_text(errors="replace").splitlines()[-30:]), file=sys.stderr)
+                raise SetupError(f"migrations of {service.name} failed")
+    log("loading the demo catalogue (creates only what is missing)")
+    catalog = next(service for service in SERVICES if service.name == "catalog_service")
+    demo = manage(catalog, ["load_demo_catalog"], capture_output=True, text=True)
+    if demo.returncode:
+        print(demo.stdout[-3000:], demo.stderr[-3000:], file=sys.stderr)
+        raise SetupError("loading the demo catalogue failed")
+    log("starting web servers, workers and the scheduler")
+    system = [program for program in programs if program.group in PROCESSES_BY_NAME]
+    # Programs scaled down since the last `up` are no longer in the configuration: supervisor removed them.
+    supervisor.start(system)
+    for service in SERVICES:
+        if not wait_until(config.ready_timeout, lambda service=service: http_status(ready_url(config, service)) == 200):
+            log_file = supervisor.LOG_DIR / f"{service.short}-web.log"
+            if log_file.exists():
+                print("\n".join(log_file.read_text(errors="replace").splitlines()[-20:]), file=sys.stderr)
+            raise SetupError(
+                f"{service.name} is not ready after {config.ready_timeout}s: {ready_url(config, service)} answers"
+                f" {http_status(ready_url(config, service))}"
+            )
+    log(f"ready in {time.monotonic() - began:.0f}s")
+    for service in SERVICES:
+        base = f"http://127.0.0.1:{config.ports[service.name]}"
+        print(f"  {service.name:<16} {base}/api/v1/   docs {base}/api/docs/   admin {base}/admin/")
+    replicas = [f"{program.name}" for program in system if program.name != program.group]
+    if replicas:
+        print(f"  replicas: {' '.join(replicas)}")
+    print("  Create an operator: ./manage_all.sh manage users_service createsuperuser")
+    return 0
+
+
+def cmd_down(config: Config) -> int:
+    if supervisor.supervisord_pid():
+        log("stopping every process")
+        supervisor.stop_daemon()
+    log("stopped (data kept in .var/)")
+    return 0
+
+
+def cmd_status(config: Config) -> int:
+    if not supervisor.running():
+        print("not running (./manage_all.sh up starts it)")
+        return 3
+    print(supervisor.supervisorctl("status").stdout, end="")
+    for service in SERVICES:
+        print(f"{service.name:<16} {ready_url(config, service)} -> {http_status(ready_url(config, service))}")
+    return 0
+
+
+def cmd_logs(config: Config, name: str | None) -> int:
+    log_dir = supervisor.LOG_DIR
+    if name is None:
+        files = sorted(str(path) for path in log_dir.glob("*.log"))
+        lines = "20"
+    else:
+        # A process kind's replicas log to <kind>-<n>.log.
+        files = sorted(str(path) for path in [*log_dir.glob(f"{name}.log"), *log_dir.glob(f"{name}-[0-9]*.log")])
+        lines = "200"
+        if not files:
+            known = " ".join(sorted(path.stem for path in log_dir.glob("*.log")))
+            raise SetupError(f"no log for '{name}'; there are: {known}")
+    os.execvp("tail", ["tail", "-n", lines, "-F", *files])  # noqa: S606 - replaces this process
+    return 0
+
+
+# ---------------------------------------------------------------- test and bench
+
+
+class Steps:
+    """The steps of ``test``: each runs whatever the others did, and the summary says which failed."""
+
+    def __init__(self) -> None:
+        self.passed: list[str] = []
+        self.failed: list[str] = []
+
+    def run(self, name: str, step: Callable[[], bool]) -> None:
+        log(name)
+        (self.passed if step() else self.failed).append(name)
+
+    def summary(self, seconds: float) -> int:
+        print()
+        log(f"test summary ({seconds:.0f}s)")
+        for name in self.passed:
+            print(f"  passed: {name}")
+        for name in self.failed:
+            print(f"  FAILED: {name}")
+        return 1 if self.failed else 0
+
+
+def run(command: Sequence[str], *, cwd=ROOT, env: dict[str, str] | None = None) -> bool:
+    return subprocess.run(list(command), cwd=cwd, env=env, check=False).returncode == 0
+
+
+def lint() -> bool:
+    imports = {**os.environ, "PYTHONPATH": ":".join(str(ROOT / service.name) for service in SERVICES)}
+    return (
+        run([str(BIN / "ruff"), "check", "."])
+        and run([str(BIN / "ruff"), "format", "--check", "."])
+        and run([str(BIN / "lint-imports")], env=imports)
+    )
+
+
+def makemigrations_check() -> bool:
+    ok = True
+    for service in SERVICES:
+        if manage(service, ["makemigrations", "--check", "--dry-run"], stdout=subprocess.DEVNULL).returncode:
+            print(f"{service.name} has model changes without migrations (./manage_all.sh manage {service.name}"
+                  " makemigrations)")  # fmt: skip
+            ok = False
+    return ok
+
+
+def with_servers_for_command(config: Config) -> tuple[bool, Callable[[], None]]:
+    """Postgres and Redis for test and bench; the returned stop stops them only if this command started them."""
+    _, started = prepare_supervisor(config, {})
+    start_infrastructure(config)
+    os.environ["SHOP_ADMIN_DATABASE_URL"] = admin_database_url(config)
+
+    def stop() -> None:
+        if started:
+            supervisor.stop_daemon()
+
+    return started, stop
+
+
+def ensure_wrk(config: Config) -> None:
+    from shopctl.local import ensure_system_packages
+
+    ensure_system_packages(config, extra=(("wrk", "wrk"),))
+
+
+def cmd_test(config: Config) -> int:
+    began = time.monotonic()
+    ensure_wrk(config)
+    _, stop = with_servers_for_command(config)
+    try:
+        steps = Steps()
+        pytest = [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider"]
+        steps.run("lint (ruff, import-linter)", lint)
+        steps.run("makemigrations --check", makemigrations_check)
+        for service in SERVICES:
+            steps.run(f"{service.name} tests", lambda service=service: run(pytest, cwd=ROOT / service.name))
+        steps.run("cross-service tests", lambda: run([*pytest, "tests"]))
+        steps.run(
+            "benchmark harness (bench --quick: errors fail, figures never do)",
+            lambda: run([PYTHON, "bench/run.py", "--quick", "--output", str(VAR / "bench" / "quick")]),
+        )
+        return steps.summary(time.monotonic() - began)
+    finally:
+        stop()
+
+
+def cmd_bench(config: Config, arguments: Sequence[str]) -> int:
+    ensure_wrk(config)
+    _, stop = with_servers_for_command(config)
+    try:
+        return 0 if run([PYTHON, "bench/run.py", *arguments]) else 1
+    finally:
+        stop()
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="./manage_all.sh",
+        description="Run, inspect and test the whole shop on one machine. All generated state lives in .var/;"
+        " ports and external servers come from the environment (README, Configuration).",
+    )
+    commands = top.add_subparsers(dest="command", metavar="command", required=True)
+    up = commands.add_parser("up", help="set up what is missing, start everything, wait until ready")
+    up.add_argument(
+        "--scale", action="append", default=[], metavar="PROCESS=N", help="run N replicas of a process kind"
+    )
+    commands.add_parser("down", help="stop everything (data is kept under .var/)")
+    commands.add_parser("status", help="each process, and each service's readiness")
+    logs = commands.add_parser("logs", help="the logs of every process, or of one")
+    logs.add_argument("process", nargs="?")
+    manage_command = commands.add_parser(
+        "manage", help="manage.py of one service: manage users_service createsuperuser"
+    )
+    manage_command.add_argument("service", choices=[service.name for service in SERVICES])
+    manage_command.add_argument("arguments", nargs=argparse.REMAINDER)
+    commands.add_parser("test", help="lint, each service's tests, the cross-service tests, bench --quick")
+    bench = commands.add_parser("bench", help="the benchmark (results in .var/bench/)")
+    bench.add_argument("arguments", nargs=argparse.REMAINDER, help="--quick for a short run")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    config = Config()
+    try:
+        match arguments.command:
+            case "up":
+                return cmd_up(config, parse_scale(arguments.scale))
+            case "down":
+                return cmd_down(config)
+            case "status":
+                return cmd_status(config)
+            case "logs":
+                return cmd_logs(config, arguments.process)
+            case "manage":
+                setup(config)
+                service = next(service for service in SERVICES if service.name == arguments.service)
+                return manage(service, arguments.arguments).returncode
+            case "test":
+                return cmd_test(config)
+            case "bench":
+                return cmd_bench(config, arguments.arguments)
+    except SetupError as error:
+        print(f"\033[31merror:\033[0m {error}", file=sys.stderr)
+        return 1
+    return 2

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from shopctl import infrastructure, supervisor
 from shopctl.local import ROOT, VAR, Config, SetupError, admin_database_url, log, setup
-from shopctl.processes import PROCESSES_BY_NAME, SERVICES, Service
+from shopctl.processes import PROCESSES_BY_NAME, SERVICES, Service, migrate_command
 
 PYTHON = sys.executable
 BIN = supervisor.BIN
@@ -128,7 +128,8 @@ def cmd_up(config: Config, scale: dict[str, int]) -> int:
         log(f"migrating {service.name}")
         output = VAR / "log" / f"migrate-{service.name}.log"
         with output.open("wb") as migrate_log:
-            if manage(service, ["migrate", "--no-input"], stdout=migrate_log, stderr=subprocess.STDOUT).returncode:
+            arguments = migrate_command(config.site())[2:]  # what follows "python manage.py"
+            if manage(service, arguments, stdout=migrate_log, stderr=subprocess.STDOUT).returncode:
                 print("\n".join(output.read_text(errors="replace").splitlines()[-30:]), file=sys.stderr)
                 raise SetupError(f"migrations of {service.name} failed")
     log("loading the demo catalogue (creates only what is missing)")

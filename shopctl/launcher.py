@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -44,6 +45,7 @@ from shopctl.processes import (
     Service,
     Site,
     WebServer,
+    migrate_command,
     process,
 )
 
@@ -270,14 +272,10 @@ def create_database(admin_url: str, name: str) -> None:
 def set_up_services(system: System) -> None:
     """collectstatic and migrate of the three services, side by side."""
     setup = {}
+    migrate = migrate_command(system.site)
     for service in SERVICES:
         setup[service] = subprocess.Popen(
-            [
-                "sh",
-                "-c",
-                f"{sys.executable} manage.py collectstatic --no-input -v0"
-                f" && {sys.executable} manage.py migrate --no-input -v0",
-            ],
+            ["sh", "-c", f"{sys.executable} manage.py collectstatic --no-input -v0 && {shlex.join(migrate)} -v0"],
             cwd=ROOT / service.name,
             env=system.service_environment(service.name),
             stdout=subprocess.PIPE,

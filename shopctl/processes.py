@@ -148,8 +148,8 @@ CONTAINER_SITE = Site(
 
 # What a Django process of any service reads from the environment in production settings.
 DJANGO_ENVIRONMENT = ("DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DJANGO_STATIC_ROOT")
-# users_service signs tokens (its key as PEM text, or a file); the others verify them through its JWKS and
-# log operators in there.
+# users_service signs tokens with its key, given as PEM text or a file (its settings require one of the two);
+# the others verify tokens through its JWKS and log operators in there.
 SIGNER_ENVIRONMENT = ("JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "JWT_SIGNING_KEY_ID")
 VERIFIER_ENVIRONMENT = ("JWT_JWKS_URL", "USERS_SERVICE_URL")
 # Optional everywhere: read with a default by common.settings and the services' settings.
@@ -177,10 +177,6 @@ SCHEDULER_OPTIONAL_ENVIRONMENT = (
     "PYTHONUNBUFFERED",
     "PATH",
 )
-
-
-def identity_environment(service: Service) -> tuple[str, ...]:
-    return SIGNER_ENVIRONMENT if service is USERS else VERIFIER_ENVIRONMENT
 
 
 # ---------------------------------------------------------------- the process kinds
@@ -220,11 +216,13 @@ class ProcessKind:
         """The variables this process needs in production settings (compose, Kubernetes, the tests)."""
         if self.service is None:
             return SCHEDULER_ENVIRONMENT
-        return (*DJANGO_ENVIRONMENT, *identity_environment(self.service))
+        return DJANGO_ENVIRONMENT if self.service is USERS else (*DJANGO_ENVIRONMENT, *VERIFIER_ENVIRONMENT)
 
     @property
     def optional_environment_names(self) -> tuple[str, ...]:
-        return SCHEDULER_OPTIONAL_ENVIRONMENT if self.service is None else OPTIONAL_ENVIRONMENT
+        if self.service is None:
+            return SCHEDULER_OPTIONAL_ENVIRONMENT
+        return (*OPTIONAL_ENVIRONMENT, *SIGNER_ENVIRONMENT) if self.service is USERS else OPTIONAL_ENVIRONMENT
 
 
 def _web_command(kind: ProcessKind, site: Site, replica: int) -> list[str]:
@@ -268,6 +266,11 @@ PROCESSES: tuple[ProcessKind, ...] = (
     ProcessKind("scheduler", "scheduler", None, _scheduler_command, scalable=False),
 )
 PROCESSES_BY_NAME: Mapping[str, ProcessKind] = {kind.name: kind for kind in PROCESSES}
+
+
+def migrate_command(site: Site) -> list[str]:
+    """A service's migrations, run in its project folder before its web server and worker start."""
+    return [site.program("python"), "manage.py", "migrate", "--no-input"]
 
 
 def process(service: Service, role: Role) -> ProcessKind:

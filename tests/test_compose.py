@@ -2,9 +2,11 @@
 
 No container engine is needed. compose.yaml is validated against the Compose
 specification, its interpolation is resolved as on a fresh checkout (empty
-shell environment: defaults apply, a required variable gets a dummy value), and
-every Django process it defines is started up to ``django.setup()`` in a
-subprocess with exactly the environment compose would give it.
+shell environment: defaults apply, a required variable gets a dummy value), its
+processes are held to the one description of the processes (shopctl.processes:
+the same commands, ports and environment names), and every Django process it
+defines is started up to ``django.setup()`` in a subprocess with exactly the
+environment compose would give it.
 """
 
 import json
@@ -22,6 +24,9 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
 
+from shopctl import processes as described
+from shopctl.processes import CONTAINER_SITE, SERVICES, ProcessKind, migrate_command
+
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "compose.yaml"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -29,9 +34,13 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 APP_DIR = PurePosixPath("/app")  # where the Dockerfile puts the repository's code
 
 PROJECTS = {
-    "users_service": {"port": 8001, "queue": "users", "role": "users_svc", "password": "USERS_DB_PASSWORD"},
-    "catalog_service": {"port": 8002, "queue": "catalog", "role": "catalog_svc", "password": "CATALOG_DB_PASSWORD"},
-    "orders_service": {"port": 8003, "queue": "orders", "role": "orders_svc", "password": "ORDERS_DB_PASSWORD"},
+    service.name: {
+        "port": service.port,
+        "queue": service.queue,
+        "role": service.role,
+        "password": service.password_variable,
+    }
+    for service in SERVICES
 }
 ROLES = ("migrate", "web", "worker")
 PROCESSES = [(project, role) for project in PROJECTS for role in ROLES]
@@ -463,7 +472,54 @@ def test_scheduler_needs_only_the_broker_and_sends_to_queues_that_workers_consum
     assert runs[(name, "REDIS_URL")].returncode != 0, "the scheduler starts without a broker"
 
 
-# ---------------------------------------------------------------- 3. health, order of start, ports
+# ---------------------------------------------------------------- 3. the one description of the processes
+
+
+@pytest.mark.parametrize("kind", described.PROCESSES, ids=lambda kind: kind.name)
+def test_compose_runs_each_process_with_the_described_command(services: dict, kind: ProcessKind):
+    service = services.get(kind.name)
+    assert service is not None, f"compose.yaml has no service {kind.name}, which shopctl/processes.py describes"
+    assert command_of(service) == kind.command(CONTAINER_SITE)
+    assert service.get("working_dir") == str(kind.cwd(CONTAINER_SITE))
+
+
+@pytest.mark.parametrize("kind", described.PROCESSES, ids=lambda kind: kind.name)
+def test_compose_gives_each_process_the_described_environment(services: dict, kind: ProcessKind):
+    names = set(environment_of(services[kind.name]))
+    assert set(kind.environment_names) <= names, "compose lacks variables the process needs"
+    unknown = names - set(kind.environment_names) - set(kind.optional_environment_names)
+    assert not unknown, f"variables shopctl/processes.py does not describe: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize(
+    "kind", [kind for kind in described.PROCESSES if kind.role == "web"], ids=lambda kind: kind.name
+)
+def test_compose_publishes_each_web_server_on_its_described_port(services: dict, kind: ProcessKind):
+    port = str(kind.port(CONTAINER_SITE))
+    assert (port, port) in published_ports(services[kind.name])
+
+
+@pytest.mark.parametrize(
+    "kind", [kind for kind in described.PROCESSES if kind.role == "worker"], ids=lambda kind: kind.name
+)
+def test_compose_lets_a_worker_finish_its_task_as_described(services: dict, kind: ProcessKind):
+    assert services[kind.name].get("stop_grace_period") == f"{kind.stop_wait_seconds}s"
+
+
+def test_compose_runs_no_process_the_description_lacks(processes: dict):
+    kinds = {kind.name for kind in described.PROCESSES}
+    running = [name for (_, role), names in processes.items() if role != "migrate" for name in names]
+    assert set(running) <= kinds, (
+        f"compose runs processes shopctl/processes.py does not describe: {set(running) - kinds}"
+    )
+
+
+@pytest.mark.parametrize("project", PROJECTS)
+def test_compose_migrates_with_the_described_command(services: dict, processes: dict, project: str):
+    assert command_of(services[the_one(processes, (project, "migrate"))]) == migrate_command(CONTAINER_SITE)
+
+
+# ---------------------------------------------------------------- 4. health, order of start, ports
 
 
 def test_postgres_and_redis_have_health_checks(services: dict):

@@ -1,0 +1,60 @@
+"""The one description of the processes, and what is drawn from it: supervisor's configuration for `up`,
+the test and benchmark launcher's environments, ``--scale``. No server is started here."""
+
+import configparser
+import shlex
+from pathlib import Path
+
+import pytest
+
+from shopctl import supervisor
+from shopctl.cli import parse_scale
+from shopctl.launcher import System
+from shopctl.local import Config, SetupError
+from shopctl.processes import PROCESSES, PROCESSES_BY_NAME, SERVICES
+
+
+def rendered(scale: dict[str, int]) -> configparser.RawConfigParser:
+    config = Config()
+    parser = configparser.RawConfigParser()
+    parser.read_string(supervisor.render(supervisor.system_programs(config, scale)))
+    return parser
+
+
+def test_supervisor_runs_every_described_process_with_its_command():
+    site, parser = Config().site(), rendered({})
+    for kind in PROCESSES:
+        section = parser[f"program:{kind.name}"]
+        command = shlex.split(section["command"].replace("%%", "%"))
+        assert command == kind.command(site)
+        assert Path(section["directory"]) == Path(kind.cwd(site))
+        assert section["stopwaitsecs"] == str(kind.stop_wait_seconds)
+
+
+def test_replicas_of_a_kind_form_a_group_of_workers_with_their_own_node_names():
+    parser = rendered({"catalog-worker": 3})
+    assert parser["group:catalog-worker"]["programs"] == "catalog-worker-1,catalog-worker-2,catalog-worker-3"
+    assert "program:catalog-worker" not in parser
+    nodes = {shlex.split(parser[f"program:catalog-worker-{n}"]["command"].replace("%%", "%"))[-3] for n in (1, 2, 3)}
+    assert nodes == {"catalog-worker-1@%h", "catalog-worker-2@%h", "catalog-worker-3@%h"}
+
+
+@pytest.mark.parametrize("value", ["scheduler=2", "nobody=2", "catalog-worker=0", "catalog-worker=two", "orders-web=2"])
+def test_scale_refuses_what_cannot_be_scaled(value: str):
+    with pytest.raises(SetupError):
+        parse_scale([value])
+
+
+def test_scale_takes_every_worker_kind():
+    assert parse_scale(["catalog-worker=3", "orders-worker=2"]) == {"catalog-worker": 3, "orders-worker": 2}
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
+def test_the_launcher_gives_each_service_the_described_environment(monkeypatch, tmp_path, service):
+    for each in SERVICES:
+        monkeypatch.setenv(each.password_variable, "secret")
+    system = System(database_name="described", admin_database_url="postgres://a:b@127.0.0.1:5432/p", workdir=tmp_path)
+    kind = PROCESSES_BY_NAME[f"{service.short}-web"]
+    names = set(system.service_environment(service.name))
+    assert set(kind.environment_names) <= names
+    assert names <= set(kind.environment_names) | set(kind.optional_environment_names)

@@ -12,11 +12,11 @@ import secrets
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from shopctl import infrastructure
-from shopctl.processes import SERVICES, USERS, Service, Site
+from shopctl.processes import DEFAULT_WEB_SERVER, SERVICES, USERS, Service, Site, WebServer
 
 ROOT = infrastructure.ROOT
 VAR = ROOT / ".var"
@@ -41,6 +41,12 @@ class Config:
     redis_port: int = field(default_factory=lambda: int(os.environ.get("SHOP_REDIS_PORT", "63790")))
     database: str = field(default_factory=lambda: os.environ.get("SHOP_DB_NAME", "shop"))
     ready_timeout: int = field(default_factory=lambda: int(os.environ.get("SHOP_READY_TIMEOUT", "120")))
+    # The default web server, with as many worker processes per service as SHOP_WEB_WORKERS says.
+    web_server: WebServer = field(
+        default_factory=lambda: replace(
+            DEFAULT_WEB_SERVER, workers=int(os.environ.get("SHOP_WEB_WORKERS", DEFAULT_WEB_SERVER.workers))
+        )
+    )
     # Given all three, no local Postgres is used; given REDIS_URL, no local Redis.
     external_database_urls: dict[str, str] = field(
         default_factory=lambda: {
@@ -64,7 +70,12 @@ class Config:
 
     def site(self) -> Site:
         return Site(
-            root=ROOT, bin_dir=VAR / "venv" / "bin", host="127.0.0.1", ports=self.ports, state_dir=VAR / "scheduler"
+            root=ROOT,
+            bin_dir=VAR / "venv" / "bin",
+            host="127.0.0.1",
+            ports=self.ports,
+            state_dir=VAR / "scheduler",
+            web_server=self.web_server,
         )
 
 

@@ -14,6 +14,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 from shopctl import infrastructure, supervisor
 from shopctl.local import ROOT, VAR, Config, SetupError, admin_database_url, log, setup
@@ -29,7 +31,8 @@ BIN = supervisor.BIN
 def http_status(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - our own loopback URL
-            return response.status
+            status: int = response.status
+            return status
     except urllib.error.HTTPError as error:
         return error.code
     except OSError:
@@ -49,7 +52,7 @@ def ready_url(config: Config, service: Service) -> str:
     return f"http://127.0.0.1:{config.ports[service.name]}/health/ready/"
 
 
-def manage(service: Service, arguments: Sequence[str], **kwargs) -> subprocess.CompletedProcess:
+def manage(service: Service, arguments: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[Any]:
     """``manage.py`` of one service, in its local settings (which read .var/env/<service>.env)."""
     environment = {**os.environ}
     environment.setdefault("DJANGO_SETTINGS_MODULE", service.settings_module("local"))
@@ -84,7 +87,10 @@ def start_infrastructure(config: Config) -> list[supervisor.Program]:
     programs = supervisor.infrastructure_programs(config)
     supervisor.start(programs)
     if not config.external_database:
-        pg_isready = str(infrastructure.postgres_bin_dir() / "pg_isready")
+        bin_dir = infrastructure.postgres_bin_dir()
+        if bin_dir is None:
+            raise SetupError("PostgreSQL server binaries not found (apt-get install postgresql)")
+        pg_isready = str(bin_dir / "pg_isready")
 
         def postgres_ready() -> bool:
             command = [pg_isready, "-q", "-h", "127.0.0.1", "-p", str(config.pg_port)]
@@ -143,7 +149,8 @@ def cmd_up(config: Config, scale: dict[str, int]) -> int:
     # Programs scaled down since the last `up` are no longer in the configuration: supervisor removed them.
     supervisor.start(system)
     for service in SERVICES:
-        if not wait_until(config.ready_timeout, lambda service=service: http_status(ready_url(config, service)) == 200):
+        url = ready_url(config, service)
+        if not wait_until(config.ready_timeout, lambda url=url: http_status(url) == 200):  # type: ignore[misc]
             log_file = supervisor.LOG_DIR / f"{service.short}-web.log"
             if log_file.exists():
                 print("\n".join(log_file.read_text(errors="replace").splitlines()[-20:]), file=sys.stderr)
@@ -220,7 +227,7 @@ class Steps:
         return 1 if self.failed else 0
 
 
-def run(command: Sequence[str], *, cwd=ROOT, env: dict[str, str] | None = None) -> bool:
+def run(command: Sequence[str], *, cwd: Path = ROOT, env: dict[str, str] | None = None) -> bool:
     return subprocess.run(list(command), cwd=cwd, env=env, check=False).returncode == 0
 
 
@@ -231,6 +238,18 @@ def lint() -> bool:
         and run([str(BIN / "ruff"), "format", "--check", "."])
         and run([str(BIN / "lint-imports")], env=imports)
     )
+
+
+def type_check() -> bool:
+    """mypy with the django and drf plugins, once per service (the plugin reads one settings module a run),
+    over the service and common/ (strict, see pyproject.toml); shopctl/ with the first."""
+    ok = True
+    for index, service in enumerate(SERVICES):
+        packages = ["-p", service.name, "-p", "common", *(["-p", "shopctl"] if index == 0 else [])]
+        environment = {**os.environ, "DJANGO_SETTINGS_MODULE": service.settings_module("test")}
+        command = [str(BIN / "mypy"), "--config-file", str(ROOT / "pyproject.toml"), *packages]
+        ok = run(command, cwd=ROOT / service.name, env=environment) and ok
+    return ok
 
 
 def makemigrations_check() -> bool:
@@ -272,7 +291,8 @@ def cmd_test(config: Config) -> int:
         steps.run("lint (ruff, import-linter)", lint)
         steps.run("makemigrations --check", makemigrations_check)
         for service in SERVICES:
-            steps.run(f"{service.name} tests", lambda service=service: run(pytest, cwd=ROOT / service.name))
+            folder = ROOT / service.name
+            steps.run(f"{service.name} tests", lambda folder=folder: run(pytest, cwd=folder))  # type: ignore[misc]
         steps.run("cross-service tests", lambda: run([*pytest, "tests"]))
         steps.run(
             "benchmark harness (bench --quick: errors fail, figures never do)",

@@ -26,10 +26,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
 
@@ -73,7 +73,8 @@ class LaunchError(RuntimeError):
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def port_closed(port: int) -> bool:
@@ -103,7 +104,7 @@ def wait_for(condition: Callable[[], T], *, timeout: float, interval: float = 0.
 @dataclass
 class Process:
     name: str
-    popen: subprocess.Popen
+    popen: subprocess.Popen[bytes]
     log_path: Path
 
     def log_tail(self, lines: int = 40) -> str:
@@ -189,7 +190,7 @@ class System:
     def url(self, service: Service) -> str:
         return f"http://127.0.0.1:{self.ports[service.name]}"
 
-    def bearer(self, **claims) -> dict[str, str]:
+    def bearer(self, **claims: Any) -> dict[str, str]:
         """Headers for requests: ``requests.get(url, headers=system.bearer(user_id=7, roles=[...]))``."""
         return {"Authorization": f"Bearer {self.signer.token(**claims)}"}
 
@@ -234,11 +235,7 @@ class System:
             cwd=directory,
             env={"PATH": os.environ["PATH"]},
         )
-        wait_for(
-            lambda: socket.create_connection(("127.0.0.1", self.redis_port), timeout=1).close() or True,
-            timeout=20,
-            what="redis-server",
-        )
+        wait_for(lambda: not port_closed(self.redis_port), timeout=20, what="redis-server")
 
     def stop_redis(self) -> None:
         """Stop the broker (its data and port are kept for ``start_redis_again``)."""
@@ -271,7 +268,7 @@ def create_database(admin_url: str, name: str) -> None:
 
 def set_up_services(system: System) -> None:
     """collectstatic and migrate of the three services, side by side."""
-    setup = {}
+    setup: dict[Service, subprocess.Popen[str]] = {}
     migrate = migrate_command(system.site)
     for service in SERVICES:
         setup[service] = subprocess.Popen(
@@ -312,7 +309,7 @@ def start_system(system: System) -> None:
 
 
 @contextlib.contextmanager
-def running_system(system: System):
+def running_system(system: System) -> Iterator[System]:
     """The system started in a database of its own; everything stopped and the database dropped after."""
     create_database(system.admin_database_url, system.database_name)
     try:

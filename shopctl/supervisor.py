@@ -183,7 +183,7 @@ def write_conf(programs: list[Program]) -> None:
     CONF.write_text(render(programs))
 
 
-def supervisorctl(*arguments: str, check: bool = False) -> subprocess.CompletedProcess:
+def supervisorctl(*arguments: str, check: bool = False) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "supervisorctl"), "-c", str(CONF), *arguments], capture_output=True, text=True, check=check
     )

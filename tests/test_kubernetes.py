@@ -44,7 +44,7 @@ SCRATCH = "/tmp"  # noqa: S108 - the one writable folder of a container: an empt
 
 
 def kubectl() -> str:
-    found = shutil.which("kubectl") or next((path for path in ("/usr/bin/kubectl",) if Path(path).is_file()), None)
+    found = shutil.which("kubectl")
     if not found:
         pytest.fail(
             "kubectl is not installed: tests/test_kubernetes.py renders deploy/k8s/ with `kubectl kustomize` "
@@ -413,6 +413,10 @@ def test_every_pod_runs_unprivileged_on_a_read_only_root_file_system(documents: 
         if spec.get("automountServiceAccountToken") is not False:
             problems.append(f"{name}: mounts a service account token it never uses")
         empty_dirs = {volume["name"] for volume in spec.get("volumes", []) if "emptyDir" in volume}
+        for volume in spec.get("volumes", []):
+            # Kubernetes' default 0644 would let any user of the pod read a key.
+            if "secret" in volume and volume["secret"].get("defaultMode", 0o644) & 0o007:
+                problems.append(f"{name}: the Secret volume {volume['name']} is readable by others")
         for container in all_containers(workload):
             where = f"{name}/{container['name']}"
             security = container.get("securityContext", {})

@@ -1,7 +1,7 @@
 """Tests every service runs against itself: health, schema, docs, admin, error format, settings.
 
 Each service's ``tests/test_infrastructure.py`` imports them with
-``from common.testing.infrastructure import *``, so the three services are held
+``from common_testing.infrastructure import *``, so the three services are held
 to the same contract by the same code.
 """
 

@@ -52,6 +52,7 @@ def test_runtime_build_of_common_holds_the_package_and_no_test_code(tmp_path):
 
     assert top_level.split() == ["common"]
     assert "common/messaging/outbox.py" in names
+    assert "common/kombu_redis_patches.py" in names
     assert [name for name in names if not name.startswith(("common/", "shop_common-"))] == []
     test_code = [name for name in names if "testing" in name or "/tests/" in name or "conftest" in name]
     assert test_code == []

@@ -1,8 +1,9 @@
-"""Tests every service runs against itself: health, schema, docs, admin, error format, settings.
+"""Tests every service runs against itself: health, schema, docs, admin, error format, settings, and common's own.
 
 Each service's ``tests/test_infrastructure.py`` imports them with
 ``from common_testing.infrastructure import *``, so the three services are held
-to the same contract by the same code.
+to the same contract by the same code. common has no test suite of its own: its
+tests (``common_testing.library_patches``) run here, in each service's process and database.
 """
 
 import json
@@ -18,8 +19,19 @@ from django.db import OperationalError
 from django.test import override_settings
 
 from common.health import checks
+from common_testing.library_patches import (
+    test_kombu_patches_are_installed,
+    test_patched_internals_are_the_code_the_patches_were_checked_against,
+    test_patched_libraries_are_the_versions_the_patches_were_checked_against,
+)
 
 __all__ = [
+    # common's own tests, run in every service (common has no suite of its own): its patches of kombu,
+    # redis-py, Django's cache and Celery.
+    "test_kombu_patches_are_installed",
+    "test_patched_internals_are_the_code_the_patches_were_checked_against",
+    "test_patched_libraries_are_the_versions_the_patches_were_checked_against",
+    # The service's own contract.
     "test_admin_login_page_renders",
     "test_celery_app_consumes_only_its_own_queue_with_at_least_once_delivery",
     "test_debug_is_off_outside_local_settings",

@@ -25,8 +25,6 @@ from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import task_postrun, task_prerun, worker_init
 
-from common import kombu_redis_patches
-
 logger = logging.getLogger(__name__)
 
 TASK_TIME_LIMIT_SECONDS = 60
@@ -108,7 +106,10 @@ def create_celery_app(*, service: str) -> Celery:
     app = Celery(service)
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.autodiscover_tasks()
-    kombu_redis_patches.celery_keep_database_connections(app)
+    # Imported here: the patches module loads Django's cache backend, which the scheduler does not need.
+    from common.kombu_redis_patches import celery_keep_database_connections
+
+    celery_keep_database_connections(app)
     TaskTimeLimits.install()
     return app
 

@@ -27,10 +27,14 @@ import importlib
 import inspect
 import logging
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends import redis as django_redis
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +61,7 @@ class Patch:
 _originals: dict[str, Any] = {}
 
 
-def _replace(owner: type, attribute: str, replacement, *, path: str) -> None:
+def _replace(owner: type, attribute: str, replacement: Callable[..., Any], *, path: str) -> None:
     _originals[path] = getattr(owner, attribute)
     setattr(owner, attribute, replacement)
 
@@ -78,12 +82,12 @@ def _install_kombu_channel_reuses_its_client() -> None:
     """
     from kombu.transport import redis as kombu_redis
 
-    channel = kombu_redis.Channel
+    channel: Any = kombu_redis.Channel
     if getattr(channel, "reuses_sync_client", False):
         return
     original_create_client = channel._create_client
 
-    def _create_client(self, asynchronous=False):
+    def _create_client(self: Any, asynchronous: bool = False) -> Any:
         if asynchronous:
             return original_create_client(self, asynchronous=True)
         pool = self.pool
@@ -99,7 +103,7 @@ def _install_kombu_channel_reuses_its_client() -> None:
 # ---------------------------------------------------------------- kombu: a worker survives a closed channel
 
 
-def _channel_closed(qos) -> bool:
+def _channel_closed(qos: Any) -> bool:
     return getattr(qos.channel, "connection", None) is None
 
 
@@ -125,22 +129,22 @@ def _install_kombu_qos_tolerates_closed_channel() -> None:
     from kombu.transport import redis as kombu_redis
     from kombu.transport import virtual
 
-    qos = kombu_redis.QoS
+    qos: Any = kombu_redis.QoS
     if getattr(qos, "tolerates_closed_channel", False):
         return
     original_restore_unacked, original_ack, original_reject = qos.restore_unacked, qos.ack, qos.reject
 
-    def restore_unacked(self, client=None):
+    def restore_unacked(self: Any, client: Any = None) -> None:
         if client is None and getattr(self.channel.connection, "client", None) is None:
             logger.warning(
                 "broker connection already closed: %d unacknowledged message(s) stay in Redis and are "
                 "restored after the visibility timeout",
                 len(self._delivered),
             )
-            return None
-        return original_restore_unacked(self, client)
+            return
+        original_restore_unacked(self, client)
 
-    def ack(self, delivery_tag):
+    def ack(self: Any, delivery_tag: str) -> None:
         if _channel_closed(self):
             logger.warning(
                 "message %s finished after its broker connection closed: it stays unacknowledged in Redis and "
@@ -148,10 +152,10 @@ def _install_kombu_qos_tolerates_closed_channel() -> None:
                 delivery_tag,
             )
             virtual.QoS.ack(self, delivery_tag)  # forget it locally only
-            return None
-        return original_ack(self, delivery_tag)
+            return
+        original_ack(self, delivery_tag)
 
-    def reject(self, delivery_tag, requeue=False):
+    def reject(self: Any, delivery_tag: str, requeue: bool = False) -> None:
         if _channel_closed(self):
             logger.warning(
                 "message %s rejected after its broker connection closed: Redis requeues it after the visibility "
@@ -159,8 +163,8 @@ def _install_kombu_qos_tolerates_closed_channel() -> None:
                 delivery_tag,
             )
             virtual.QoS.ack(self, delivery_tag)
-            return None
-        return original_reject(self, delivery_tag, requeue=requeue)
+            return
+        original_reject(self, delivery_tag, requeue=requeue)
 
     _replace(qos, "restore_unacked", restore_unacked, path="kombu.transport.redis:QoS.restore_unacked")
     _replace(qos, "ack", ack, path="kombu.transport.redis:QoS.ack")
@@ -188,15 +192,15 @@ class ReusedRedisCacheClient(django_redis.RedisCacheClient):
     (its ``_class``, which Django's ``RedisCache.__init__`` sets and its ``_cache`` instantiates).
     """
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._clients = {}
+        self._clients: dict[int, Any] = {}
 
-    def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]  # Django's private method
         client = self._clients.get(id(pool))
         if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
         return client
 
 
@@ -212,7 +216,8 @@ def redis_cache_get_values(backend: django_redis.RedisCache, keys: list[str]) ->
     would, and the connection is dropped rather than reused with a reply half read.
     """
     names = [backend.make_and_validate_key(key) for key in keys]
-    pool = backend._cache.get_client(None).connection_pool
+    client: Any = backend._cache  # type: ignore[attr-defined]  # Django's private client
+    pool = client.get_client(None).connection_pool
     connection = pool.get_connection()
     try:
         connection.send_command("MGET", *names)
@@ -222,14 +227,14 @@ def redis_cache_get_values(backend: django_redis.RedisCache, keys: list[str]) ->
         raise
     finally:
         pool.release(connection)
-    loads = backend._cache._serializer.loads
+    loads = client._serializer.loads
     return [None if value is None else loads(value) for value in values]
 
 
 # ---------------------------------------------------------------- Celery: database connections across tasks
 
 
-def celery_keep_database_connections(app) -> None:
+def celery_keep_database_connections(app: "Celery") -> None:
     """Keep a worker's database connection across tasks, as a web worker does across requests.
 
     Replaces the behaviour of Celery's Django fixup (``celery.fixups.django.DjangoWorkerFixup``), which closes
@@ -250,10 +255,10 @@ def celery_keep_database_connections(app) -> None:
 
     app.conf.CELERY_DB_REUSE_MAX = 2**31  # read by celery.fixups.django: effectively "never close"
 
-    def close_old(**kwargs) -> None:
+    def close_old(**kwargs: Any) -> None:
         close_old_connections()
 
-    def without_health_checks(**kwargs) -> None:
+    def without_health_checks(**kwargs: Any) -> None:
         for database in settings.DATABASES.values():  # read when a connection opens
             database["CONN_HEALTH_CHECKS"] = False
 
@@ -380,7 +385,7 @@ PATCHES: tuple[Patch, ...] = (
 )
 
 
-def original(path: str):
+def original(path: str) -> Any:
     """The library's own function at ``path`` (``"module:Class.attribute"``), even once a patch replaced it."""
     if path in _originals:
         return _originals[path]

@@ -12,17 +12,18 @@ import datetime
 import uuid
 from functools import cache
 
-from django.db import connection
+from django.db import connection, models
 
 from common.messaging.models import InboxMessage, OutboxMessage
 
 
-def _table(model) -> str:
+def _table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _columns(model, *fields: str) -> list[str]:
-    return [connection.ops.quote_name(model._meta.get_field(field).column) for field in fields]
+def _columns(model: type[models.Model], *fields: str) -> list[str]:
+    column = {field.name: field.column for field in model._meta.concrete_fields}
+    return [connection.ops.quote_name(column[name]) for name in fields]
 
 
 @cache

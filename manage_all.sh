@@ -45,12 +45,12 @@ ensure_venv() {
     python3 -m venv "$VENV"
   }
   local stamp="$VENV/.requirements.sha256" wanted
-  wanted=$(cat "$ROOT/requirements/base.txt" "$ROOT/requirements/dev.txt" "$ROOT/common/pyproject.toml" | sha256sum | cut -d' ' -f1)
+  wanted=$(cat "$ROOT/requirements/base.txt" "$ROOT/requirements/dev.txt" "$ROOT/common/pyproject.toml" "$ROOT/common/testing/pyproject.toml" | sha256sum | cut -d' ' -f1)
   if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
     log "installing pinned dependencies (requirements/base.txt, requirements/dev.txt)"
     "$PY" -m pip install --quiet --disable-pip-version-check -r "$ROOT/requirements/base.txt" -r "$ROOT/requirements/dev.txt" 2> >(grep -v "is ignored: it is neither" >&2) ||
       die "pip install failed (see above)"
-    "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -e "$ROOT/common" 2> >(grep -v "is ignored: it is neither" >&2) ||
+    "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -e "$ROOT/common" -e "$ROOT/common/testing" 2> >(grep -v "is ignored: it is neither" >&2) ||
       die "pip install -e common failed (see above)"
     echo "$wanted" >"$stamp"
   fi

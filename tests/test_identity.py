@@ -16,8 +16,8 @@ import jwt
 import pytest
 import requests
 
-from common.auth.testing import TestSigner
-from common.testing.auth_contract import forge_hs256_with_public_key, tamper, unsigned_token
+from common_testing.auth import TestSigner
+from common_testing.auth_contract import forge_hs256_with_public_key, tamper, unsigned_token
 from tests.conftest import ROOT
 
 PASSWORD = "plum-Tortoise-river-47"

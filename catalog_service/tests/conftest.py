@@ -2,7 +2,7 @@ import pytest
 
 from catalog_service.catalog.public_cache import catalog_version_bump
 
-pytest_plugins = ["common.testing.fixtures"]
+pytest_plugins = ["common_testing.fixtures"]
 
 
 @pytest.fixture(autouse=True)

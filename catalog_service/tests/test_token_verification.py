@@ -1,7 +1,7 @@
-"""Every forged, expired or misused token is a 401 here too (the shared contract in common.testing)."""
+"""Every forged, expired or misused token is a 401 here too (the shared contract in common_testing)."""
 
-from common.testing.auth_contract import TokenVerificationContract
-from common.testing.deactivation_contract import DeactivationContract
+from common_testing.auth_contract import TokenVerificationContract
+from common_testing.deactivation_contract import DeactivationContract
 
 
 class TestTokenVerification(TokenVerificationContract):

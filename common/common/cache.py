@@ -1,10 +1,8 @@
 """Django's Redis cache backend, and rendered pages cached under a version that a change replaces.
 
-``RedisCache``: Django's ``RedisCacheClient.get_client`` builds a new ``redis.Redis`` for every
-cache operation; with redis-py 8 that object alone costs more than the
-round trip on a small machine (it fills a table of ~170 response callbacks).
-The client is thread-safe and its pool handles forks, so one per pool is
-enough. Behaviour is otherwise Django's own.
+``RedisCache``: Django's Redis cache backend with one ``redis.Redis`` per connection pool instead of one
+per cache operation, and ``get_values``, a page's read in one MGET (both explained, with what they assume
+of Django and redis-py, in ``common.kombu_redis_patches``). Behaviour is otherwise Django's own.
 
 ``serve_versioned_page``: a JSON page served from the cache for as long as the version it was built at is
 current (its docstring gives the consistency argument). Each service names its keys and decides what
@@ -23,51 +21,29 @@ from redis.exceptions import RedisError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from common import kombu_redis_patches
+
 logger = logging.getLogger(__name__)
 _renderer = JSONRenderer()
 
 
-class ReusedRedisCacheClient(django_redis.RedisCacheClient):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._clients = {}
-
-    def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
-        return client
-
-
 class RedisCache(django_redis.RedisCache):
-    """``CACHES[...]["BACKEND"] = "common.cache.RedisCache"``."""
+    """``CACHES[...]["BACKEND"] = "common.cache.RedisCache"``: Django's, with one client per pool and one MGET.
+
+    Both reach into Django's and redis-py's internals, so they live, with what they assume, in
+    ``common.kombu_redis_patches`` (``ReusedRedisCacheClient``, ``redis_cache_get_values``).
+    """
 
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
-        self._class = ReusedRedisCacheClient
+        self._class = kombu_redis_patches.ReusedRedisCacheClient
 
     def get_values(self, keys: list[str]) -> list[Any]:
         """The values of ``keys`` in one MGET, ``None`` where a key is missing (``get_many`` returns a dict).
 
-        This is every cached page's read, so it takes a pooled connection itself: Django's ``get_many``
-        and redis-py's command wrappers (retries, observability hooks, reply callbacks) cost about a
-        third of the round trip on a small machine. A failure raises ``RedisError``, as a command would,
-        and the connection is dropped rather than reused with a reply half read.
+        This is every cached page's read. A failure raises ``RedisError``, as a command would.
         """
-        names = [self.make_and_validate_key(key) for key in keys]
-        pool = self._cache.get_client(None).connection_pool
-        connection = pool.get_connection()
-        try:
-            connection.send_command("MGET", *names)
-            values = connection.read_response()
-        except BaseException:
-            connection.disconnect()
-            raise
-        finally:
-            pool.release(connection)
-        loads = self._cache._serializer.loads
-        return [None if value is None else loads(value) for value in values]
+        return kombu_redis_patches.redis_cache_get_values(self, keys)
 
 
 def _current_version_and_page(

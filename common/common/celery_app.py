@@ -106,42 +106,12 @@ def create_celery_app(*, service: str) -> Celery:
     app = Celery(service)
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.autodiscover_tasks()
-    _reuse_database_connections(app)
+    # Imported here: the patches module loads Django's cache backend, which the scheduler does not need.
+    from common.kombu_redis_patches import celery_keep_database_connections
+
+    celery_keep_database_connections(app)
     TaskTimeLimits.install()
     return app
-
-
-def _reuse_database_connections(app: Celery) -> None:
-    """Keep a worker's database connection across tasks, as a web worker does across requests.
-
-    Celery's Django fixup closes every connection before and after each task
-    unless ``CELERY_DB_REUSE_MAX`` is set; a new Postgres connection (a backend
-    process and SCRAM authentication) then costs more than a saga step itself.
-    Instead, around each task, Django's ``close_old_connections`` closes only
-    connections past ``CONN_MAX_AGE`` or broken by an error, so a database
-    restart still ends in a fresh connection on the next task.
-
-    A worker does without ``CONN_HEALTH_CHECKS`` (a ``SELECT 1`` before each
-    task's first query, kept by the web servers): a task that meets a connection
-    the database dropped fails, and ``common.messaging.consumer`` retries it a
-    moment later on a new connection, so the check would cost a round trip per
-    message to save a one-second delay once per database restart.
-    """
-    from django.conf import settings
-    from django.db import close_old_connections
-
-    app.conf.CELERY_DB_REUSE_MAX = 2**31  # read by celery.fixups.django: effectively "never close"
-
-    def close_old(**kwargs) -> None:
-        close_old_connections()
-
-    def without_health_checks(**kwargs) -> None:
-        for database in settings.DATABASES.values():  # read when a connection opens
-            database["CONN_HEALTH_CHECKS"] = False
-
-    worker_init.connect(without_health_checks, weak=False, dispatch_uid="common.celery_app.no_health_checks")
-    task_prerun.connect(close_old, weak=False, dispatch_uid="common.celery_app.close_old_prerun")
-    task_postrun.connect(close_old, weak=False, dispatch_uid="common.celery_app.close_old_postrun")
 
 
 class TaskTimeLimits:

@@ -2,9 +2,9 @@ import uuid
 
 import pytest
 
-from common.messaging.testing import broker
+from common_testing.messaging import broker
 
-pytest_plugins = ["common.testing.fixtures"]
+pytest_plugins = ["common_testing.fixtures"]
 
 __all__ = ["broker"]
 

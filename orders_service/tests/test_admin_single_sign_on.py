@@ -1,6 +1,6 @@
-"""Operators log into this admin with their users_service account (the shared contract in common.testing)."""
+"""Operators log into this admin with their users_service account (the shared contract in common_testing)."""
 
-from common.testing.admin_sso_contract import AdminSingleSignOnContract
+from common_testing.admin_sso_contract import AdminSingleSignOnContract
 
 
 class TestAdminSingleSignOn(AdminSingleSignOnContract):

@@ -1,3 +1,3 @@
 """Health, schema, docs, admin, error format and settings: the contract every service shares."""
 
-from common.testing.infrastructure import *  # noqa: F403
+from common_testing.infrastructure import *  # noqa: F403

@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-pytest_plugins = ["common.testing.fixtures"]
+pytest_plugins = ["common_testing.fixtures"]
 
 
 @pytest.fixture(autouse=True)

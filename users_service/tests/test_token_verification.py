@@ -2,7 +2,7 @@
 
 import pytest
 
-from common.testing.auth_contract import TokenVerificationContract
+from common_testing.auth_contract import TokenVerificationContract
 from tests.factories import UserFactory
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from catalog_service.catalog.models import Category
-from common.testing.infrastructure import assert_common_error_shape
+from common_testing.infrastructure import assert_common_error_shape
 from tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

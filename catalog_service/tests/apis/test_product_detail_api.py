@@ -1,6 +1,6 @@
 import pytest
 
-from common.testing.infrastructure import assert_common_error_shape
+from common_testing.infrastructure import assert_common_error_shape
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

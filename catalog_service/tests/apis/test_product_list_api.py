@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from catalog_service.catalog.public_cache import catalog_version_bump
-from common.testing.infrastructure import assert_common_error_shape
+from common_testing.infrastructure import assert_common_error_shape
 from tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,3 +1,3 @@
-from common.messaging.testing import broker
+from common_testing.messaging import broker
 
 __all__ = ["broker"]

@@ -11,7 +11,7 @@ from catalog_service.catalog.models import Stock
 from catalog_service.reservations import tasks
 from catalog_service.reservations.models import Reservation
 from common.messaging.models import DeadLetter
-from common.messaging.testing import deliver, queued_messages
+from common_testing.messaging import deliver, queued_messages
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,6 @@ class MessagingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from common.messaging import broker_resilience, redis_clients
+        from common import kombu_redis_patches
 
-        broker_resilience.install()
-        redis_clients.install()
+        kombu_redis_patches.install()

@@ -25,12 +25,12 @@ from collections.abc import Callable
 from celery import shared_task
 from celery.exceptions import Reject, Retry
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from common.messaging import queries
 from common.messaging.contracts import Contract, InvalidMessage, contract_for
 from common.messaging.dead_letters import dead_letter_park
-from common.messaging.models import InboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -57,14 +57,7 @@ def parse_envelope(*, contract: Contract, message: object) -> tuple[uuid.UUID, d
 
 def inbox_accept(*, message_id: uuid.UUID, name: str) -> bool:
     """Record ``message_id`` in the inbox in the current transaction; False if it was applied already."""
-    table = connection.ops.quote_name(InboxMessage._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (message_id, name, processed_at) VALUES (%s, %s, %s) "  # noqa: S608 - our own table
-            "ON CONFLICT (message_id) DO NOTHING RETURNING message_id",
-            [message_id, name, timezone.now()],
-        )
-        return cursor.fetchone() is not None
+    return queries.inbox_insert(message_id=message_id, name=name, processed_at=timezone.now())
 
 
 def retry_countdown(*, attempt: int) -> float:

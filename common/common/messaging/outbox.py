@@ -19,11 +19,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from common.messaging import publisher
+from common.messaging import publisher, queries
 from common.messaging.contracts import contract_for
 from common.messaging.models import OutboxMessage
 
@@ -55,21 +55,16 @@ def enqueue(name: str, payload: dict) -> OutboxMessage:
         payload=json_payload,
         created_at=timezone.now(),
     )
-    _insert(message, payload_json=payload_json)
+    queries.outbox_insert(
+        message_id=message.id,
+        name=message.name,
+        queue=message.queue,
+        version=message.version,
+        payload_json=payload_json,
+        created_at=message.created_at,
+    )
     transaction.on_commit(lambda: _publish_committed(message))
     return message
-
-
-def _insert(message: OutboxMessage, *, payload_json: str) -> None:
-    """One INSERT with the row's own values: every change that sends a message pays for it, and the ORM's
-    ``create()`` costs several times the statement itself in Python."""
-    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (id, name, queue, version, payload, created_at, attempts, last_error)"  # noqa: S608
-            " VALUES (%s, %s, %s, %s, %s::jsonb, %s, 0, '')",
-            [message.id, message.name, message.queue, message.version, payload_json, message.created_at],
-        )
 
 
 def _publish_committed(message: OutboxMessage) -> None:
@@ -81,20 +76,7 @@ def _publish_committed(message: OutboxMessage) -> None:
             attempts=F("attempts") + 1, last_error=str(error)[:2000]
         )
         return
-    _mark_sent(message.id)
-
-
-def _mark_sent(message_id: uuid.UUID) -> None:
-    """Record that the broker took the message, without waiting for the disk.
-
-    ``synchronous_commit`` off for this one statement: if the database crashes
-    before the mark reaches disk, the relay sends the message again and its
-    consumer's inbox drops the duplicate. That saves a WAL flush per message.
-    """
-    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
-    with connection.cursor() as cursor:
-        statement = f"UPDATE {table} SET sent_at = %s, attempts = attempts + 1 WHERE id = %s AND sent_at IS NULL"  # noqa: S608
-        cursor.execute(f"SET LOCAL synchronous_commit TO OFF; {statement}", [timezone.now(), message_id])
+    queries.outbox_mark_sent(message_id=message.id, sent_at=timezone.now())
 
 
 def outbox_relay(*, batch_size: int | None = None, min_age_seconds: float | None = None) -> int:

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from common.messaging.models import DeadLetter
-from common.messaging.testing import deliver, queued_messages
+from common_testing.messaging import deliver, queued_messages
 from orders_service.orders import tasks
 from orders_service.orders.models import Order
 from tests.factories import OrderFactory, OrderLineFactory

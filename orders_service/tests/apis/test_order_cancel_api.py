@@ -1,6 +1,6 @@
 import pytest
 
-from common.messaging.testing import queued_messages
+from common_testing.messaging import queued_messages
 from orders_service.orders.models import Order
 from tests.factories import OrderFactory, OrderLineFactory
 

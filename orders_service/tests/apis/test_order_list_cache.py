@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from django.db.models.signals import post_delete
 
-from common.messaging.testing import deliver
+from common_testing.messaging import deliver
 from orders_service.orders import list_cache, selectors, services, tasks
 from orders_service.orders.models import Order
 from tests.factories import OrderFactory, OrderLineFactory

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from common.messaging.testing import queued_messages
+from common_testing.messaging import queued_messages
 from orders_service.orders.models import IdempotencyKey, Order
 
 pytestmark = pytest.mark.django_db(transaction=True)

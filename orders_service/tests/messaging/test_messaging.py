@@ -12,7 +12,7 @@ from common.messaging.consumer import retry_countdown
 from common.messaging.contracts import InvalidMessage
 from common.messaging.dead_letters import dead_letter_discard, dead_letter_replay
 from common.messaging.models import DeadLetter, OutboxMessage
-from common.messaging.testing import deliver, queued_messages
+from common_testing.messaging import deliver, queued_messages
 from orders_service.orders import tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)

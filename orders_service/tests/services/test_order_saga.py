@@ -9,7 +9,7 @@ from celery.exceptions import Retry
 from django.utils import timezone
 
 from common.messaging.models import InboxMessage
-from common.messaging.testing import deliver, queued_messages
+from common_testing.messaging import deliver, queued_messages
 from orders_service.orders import services, tasks
 from orders_service.orders.models import Order
 from tests.factories import OrderFactory, OrderLineFactory

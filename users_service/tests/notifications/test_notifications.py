@@ -7,7 +7,7 @@ from django.core import mail
 from django.db import connection, transaction
 
 from common.messaging.models import InboxMessage
-from common.messaging.testing import deliver, queued_messages
+from common_testing.messaging import deliver, queued_messages
 from tests.factories import UserFactory
 from users_service.notifications import tasks
 from users_service.notifications.models import Notification

@@ -2,7 +2,7 @@
 
 Usage, in a service's ``tests/test_token_verification.py``::
 
-    from common.testing.auth_contract import TokenVerificationContract
+    from common_testing.auth_contract import TokenVerificationContract
 
     class TestTokenVerification(TokenVerificationContract):
         url = "/api/v1/auth/whoami/"
@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import jwt
 import pytest
 
-from common.auth.testing import TestSigner
+from common_testing.auth import TestSigner
 
 
 def _b64(data: bytes) -> str:

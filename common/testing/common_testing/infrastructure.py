@@ -1,8 +1,10 @@
-"""Tests every service runs against itself: health, schema, docs, admin, error format, settings.
+"""Tests every service runs against itself: health, schema, docs, admin, error format, settings, and common's own.
 
 Each service's ``tests/test_infrastructure.py`` imports them with
-``from common.testing.infrastructure import *``, so the three services are held
-to the same contract by the same code.
+``from common_testing.infrastructure import *``, so the three services are held
+to the same contract by the same code. common has no test suite of its own: its
+tests (``common_testing.messaging_queries``, ``common_testing.library_patches``)
+run here, in each service's process and database.
 """
 
 import json
@@ -18,8 +20,29 @@ from django.db import OperationalError
 from django.test import override_settings
 
 from common.health import checks
+from common_testing.library_patches import (
+    test_kombu_patches_are_installed,
+    test_patched_internals_are_the_code_the_patches_were_checked_against,
+    test_patched_libraries_are_the_versions_the_patches_were_checked_against,
+)
+from common_testing.messaging_queries import (
+    test_inbox_insert_records_a_message_id_once,
+    test_messaging_queries_are_one_statement_each,
+    test_outbox_insert_writes_an_unsent_row,
+    test_outbox_mark_sent_marks_an_unsent_row_once_without_waiting_for_the_disk,
+)
 
 __all__ = [
+    # common's own tests, run in every service (common has no suite of its own): its hand-written SQL
+    # against the service's database, and its patches of kombu, redis-py, Django's cache and Celery.
+    "test_inbox_insert_records_a_message_id_once",
+    "test_kombu_patches_are_installed",
+    "test_messaging_queries_are_one_statement_each",
+    "test_outbox_insert_writes_an_unsent_row",
+    "test_outbox_mark_sent_marks_an_unsent_row_once_without_waiting_for_the_disk",
+    "test_patched_internals_are_the_code_the_patches_were_checked_against",
+    "test_patched_libraries_are_the_versions_the_patches_were_checked_against",
+    # The service's own contract.
     "test_admin_login_page_renders",
     "test_celery_app_consumes_only_its_own_queue_with_at_least_once_delivery",
     "test_debug_is_off_outside_local_settings",

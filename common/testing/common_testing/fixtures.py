@@ -1,9 +1,9 @@
-"""pytest fixtures shared by the services' test suites (``pytest_plugins = ["common.testing.fixtures"]``)."""
+"""pytest fixtures shared by the services' test suites (``pytest_plugins = ["common_testing.fixtures"]``)."""
 
 import pytest
 from rest_framework.test import APIClient
 
-from common.auth.testing import TestSigner
+from common_testing.auth import TestSigner
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from common.auth.deactivations.services import deactivation_record
-from common.testing.auth_contract import closed_port_url
+from common_testing.auth_contract import closed_port_url
 
 PASSWORD = "operator-password-71"
 

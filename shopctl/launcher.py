@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from common.auth.testing import TestSigner
+from common_testing.auth import TestSigner
 from shopctl import infrastructure
 from shopctl.processes import (
     DEFAULT_WEB_SERVER,

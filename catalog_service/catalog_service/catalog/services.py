@@ -27,9 +27,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from catalog_service.catalog.category_tree import category_descendant_ids
 from catalog_service.catalog.models import Category, Product, Stock
 from catalog_service.catalog.public_cache import catalog_changed
-from catalog_service.catalog.selectors import PRODUCT_ID_MAX, ProductPrice, category_descendant_ids
+from catalog_service.catalog.selectors import PRODUCT_ID_MAX, ProductPrice
 
 
 class CategoryInUse(Exception):

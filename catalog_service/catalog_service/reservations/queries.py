@@ -30,7 +30,8 @@ RESERVATION_GET_LOCKED = (
 # reservation of the same order breaks the unique ``order_id``.
 RESERVATION_INSERT_FIELDS = tuple(name for name in RESERVATION_FIELDS if name != Reservation._meta.pk.attname)
 LINE_FIELDS = ("product_id", "quantity", "unit_price")
-_line_arrays = ", ".join(f"%s::{ReservationLine._meta.get_field(name).db_type(connection)}[]" for name in LINE_FIELDS)
+_LINE_TYPE = {field.name: field.db_type(connection) for field in ReservationLine._meta.concrete_fields}
+_line_arrays = ", ".join(f"%s::{_LINE_TYPE[name]}[]" for name in LINE_FIELDS)
 RESERVATION_INSERT = (
     f"WITH reservation AS (INSERT INTO {_RESERVATION}"  # noqa: S608 - our own tables
     f" ({', '.join(_RESERVATION_COLUMN[name] for name in RESERVATION_INSERT_FIELDS)})"

@@ -22,6 +22,7 @@ releases nothing more and answers again.
 import logging
 import uuid
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -139,7 +140,7 @@ def _reservation_insert(
     The lines travel as three arrays, one per column, unnested into rows. A concurrent reservation of the
     same order breaks the unique ``order_id``: the message fails, and its retry answers with that one.
     """
-    values = {
+    values: dict[str, Any] = {
         "order_id": order_id,
         "status": status,
         "currency": currency,

@@ -8,21 +8,22 @@ renamed field or table changes the statements without an edit here; values are a
 """
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, models
 
 from users_service.notifications.models import Notification
 
 _quote = connection.ops.quote_name
 _User = get_user_model()
 _NOTIFICATIONS, _USERS = _quote(Notification._meta.db_table), _quote(_User._meta.db_table)
-_NOTIFICATION_ID = _quote(Notification._meta.pk.column)
-_USER_ID, _USER_EMAIL, _USER_IS_ACTIVE = (
-    _quote(_User._meta.get_field(name).column) for name in (_User._meta.pk.name, "email", "is_active")
-)
+_COLUMN = {
+    key: _quote(field.column) for field in Notification._meta.concrete_fields for key in (field.name, field.attname)
+}
+_NOTIFICATION_ID = _COLUMN[Notification._meta.pk.attname]
+_USER_COLUMN = {field.name: _quote(field.column) for field in _User._meta.concrete_fields}
+_USER_ID, _USER_EMAIL, _USER_IS_ACTIVE = (_USER_COLUMN[name] for name in (_User._meta.pk.name, "email", "is_active"))
 
 # Every notification field by attribute name, in the model's order: ``Model.from_db`` takes a full row so.
 NOTIFICATION_FIELDS = tuple(field.attname for field in Notification._meta.concrete_fields)
-_COLUMN = {field.attname: _quote(field.column) for field in Notification._meta.concrete_fields}
 
 # ``NOTIFICATION_INSERT``: record a notification unless its order and status are recorded already (the unique
 # constraint below decides, so a concurrent second call waits on the first one's insert), and read the address
@@ -35,11 +36,9 @@ NOTIFICATION_INSERT_FIELDS = tuple(
 _ONCE_PER_ORDER_STATUS = next(
     constraint
     for constraint in Notification._meta.constraints
-    if constraint.name == "notifications_once_per_order_status"
+    if isinstance(constraint, models.UniqueConstraint) and constraint.name == "notifications_once_per_order_status"
 )
-_ONCE_PER_ORDER_STATUS_COLUMNS = ", ".join(
-    _quote(Notification._meta.get_field(name).column) for name in _ONCE_PER_ORDER_STATUS.fields
-)
+_ONCE_PER_ORDER_STATUS_COLUMNS = ", ".join(_COLUMN[name] for name in _ONCE_PER_ORDER_STATUS.fields)
 NOTIFICATION_INSERT = (
     f"INSERT INTO {_NOTIFICATIONS} ({', '.join(_COLUMN[name] for name in NOTIFICATION_INSERT_FIELDS)})"  # noqa: S608 - our own tables
     f" VALUES ({', '.join(['%s'] * len(NOTIFICATION_INSERT_FIELDS))})"

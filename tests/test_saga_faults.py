@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
@@ -35,6 +36,57 @@ def admin_connection(system):
     connection = psycopg2.connect(urlunsplit((parts.scheme, parts.netloc, f"/{system.database_name}", "", "")))
     connection.autocommit = True
     return connection
+
+
+@contextmanager
+def reservation_inserts_held(system):
+    """While inside, a reservation runs until it inserts its reservation row, and waits there, transaction open.
+
+    The cluster admin holds catalog's reservation table in SHARE mode: reads pass, and so does the reservation's
+    ``SELECT ... FOR UPDATE`` of its order's row; its INSERT waits, after it has locked and updated the stock rows.
+    Yields the holder's backend pid (see ``waiting_on``); leaving releases the lock.
+    """
+    parts = urlsplit(system.admin_database_url)
+    holder = psycopg2.connect(urlunsplit((parts.scheme, parts.netloc, f"/{system.database_name}", "", "")))
+    try:
+        with holder.cursor() as cursor:  # a transaction (not autocommit): the lock lasts until the rollback
+            cursor.execute("LOCK TABLE catalog.reservations_reservation IN SHARE MODE")
+            cursor.execute("SELECT pg_backend_pid()")
+            [(holder_pid,)] = cursor.fetchall()
+        yield holder_pid
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def waiting_on(watcher, holder_pid: int) -> list[tuple[int, str]]:
+    """The backends (pid, statement) waiting for a lock that ``holder_pid`` holds.
+
+    ``watcher`` is an autocommit connection: each call a transaction of its own, so a fresh view of
+    ``pg_stat_activity`` (a transaction keeps the view it took first).
+    """
+    with watcher.cursor() as cursor:
+        cursor.execute("SELECT pid, query FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", [holder_pid])
+        return cursor.fetchall()
+
+
+def backend_running(watcher, pid: int) -> bool:
+    with watcher.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        [(count,)] = cursor.fetchall()
+    return count == 1
+
+
+def has_written_to(watcher, pid: int, table: str) -> bool:
+    """Whether backend ``pid``'s transaction has written to ``table`` (it holds the lock a write takes)."""
+    with watcher.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE pid = %s AND relation = %s::regclass AND mode = 'RowExclusiveLock'"
+            " AND granted",
+            [pid, table],
+        )
+        [(count,)] = cursor.fetchall()
+    return count == 1
 
 
 def test_orders_placed_while_redis_is_down_are_accepted_and_all_settle_once_it_is_back(shop):
@@ -61,30 +113,46 @@ def test_orders_placed_while_redis_is_down_are_accepted_and_all_settle_once_it_i
 
 
 def test_a_worker_killed_mid_reservation_is_restarted_and_the_order_settles_once(shop):
-    # given: the next reservation pauses inside its transaction, after taking the stock
+    # given: the next reservation waits inside its transaction, after taking the stock
     system = shop.system
     product_id = shop.create_product(stock=10)
-    pid_file = system.reserve_delay_file.with_name(f"{system.reserve_delay_file.name}.pid")
-    pid_file.unlink(missing_ok=True)
-    system.reserve_delay_file.write_text("30")
-    try:
-        response = shop.place([(product_id, 3)], user_id=TOKEN_ONLY_USERS + 22)
-        assert response.status_code == 201
-        paused = deadline_poll(lambda: pid_file.exists() and pid_file.read_text(), timeout=20, what="the pause")
-        worker_pid = int(paused)
-    finally:
-        system.reserve_delay_file.unlink(missing_ok=True)
     worker = system.processes["catalog-worker"]
-    assert worker_pid == worker.popen.pid  # the task runs in the worker process itself (the solo pool)
+    watcher = admin_connection(system)
+    try:
+        with reservation_inserts_held(system) as holder_pid:
+            response = shop.place([(product_id, 3)], user_id=TOKEN_ONLY_USERS + 22)
+            assert response.status_code == 201
+            [(reservation_backend, statement)] = deadline_poll(
+                lambda: waiting_on(watcher, holder_pid), timeout=20, what="the reservation to wait at its insert"
+            )
+            assert statement.startswith("WITH reservation AS (INSERT INTO")
+            assert has_written_to(watcher, reservation_backend, "catalog.catalog_stock")
 
-    # when: the worker dies with the transaction open and the message unacknowledged, and its supervisor
-    # starts a new one
-    os.kill(worker_pid, signal.SIGKILL)
-    worker.popen.wait(timeout=10)
+            # when: the worker dies with the transaction open and the message unacknowledged
+            os.kill(worker.popen.pid, signal.SIGKILL)
+            worker.popen.wait(timeout=10)
+
+        # then: let go, the dead worker's transaction ends, rolled back: it ran in the worker process itself
+        # (the solo pool), and no one else committed it
+        deadline_poll(
+            lambda: not backend_running(watcher, reservation_backend), timeout=20, what="the transaction to end"
+        )
+    finally:
+        watcher.close()
+    assert shop.available(product_id) == 10
+    reservations = query(
+        system,
+        "catalog_service",
+        "SELECT count(*) FROM reservations_reservation WHERE order_id = %s",
+        [response.json()["id"]],
+    )
+    assert reservations == [(0,)]
+
+    # when: its supervisor starts a new worker
     start_worker(system, "catalog_service")
 
-    # then: the transaction was rolled back and the saga drives the order on (its timeout re-sends the
-    # request); the stock is taken once, whichever copy of the request comes first
+    # then: the saga drives the order on (its timeout re-sends the request); the stock is taken once,
+    # whichever copy of the request comes first
     order = shop.settled(response.json()["id"], user_id=TOKEN_ONLY_USERS + 22)
     assert order["status"] == "confirmed"
     assert shop.available(product_id) == 7
@@ -97,38 +165,37 @@ def test_a_worker_killed_mid_reservation_is_restarted_and_the_order_settles_once
 
 
 def test_the_same_message_delivered_three_times_has_one_effect(shop):
-    # given: a reservation paused mid-transaction, its message held unacknowledged by the worker
+    # given: a reservation held mid-transaction, its message held unacknowledged by the worker
     system = shop.system
     product_id = shop.create_product(stock=10)
-    pid_file = system.reserve_delay_file.with_name(f"{system.reserve_delay_file.name}.pid")
-    pid_file.unlink(missing_ok=True)
-    system.reserve_delay_file.write_text("2")
+    watcher = admin_connection(system)
     broker = redis.Redis.from_url(system.redis_url)
     try:
-        response = shop.place([(product_id, 3)], user_id=TOKEN_ONLY_USERS + 23)
-        deadline_poll(pid_file.exists, timeout=20, what="the pause")
-        system.reserve_delay_file.unlink()
+        with reservation_inserts_held(system) as holder_pid:
+            response = shop.place([(product_id, 3)], user_id=TOKEN_ONLY_USERS + 23)
+            deadline_poll(lambda: waiting_on(watcher, holder_pid), timeout=20, what="the reservation to wait")
 
-        # when: the very same message (same id) is delivered twice more, one copy while the first is in flight
-        def held_message():
-            # This order's request; an earlier test may have left another one unacknowledged (a killed worker's
-            # message waits there for the visibility timeout).
-            for raw in broker.hvals("unacked"):
-                message, _exchange, _routing_key = json.loads(raw)
-                if message["headers"]["task"] != "catalog.reserve_stock":
-                    continue
-                _args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
-                if kwargs["message"]["payload"]["order_id"] == response.json()["id"]:
-                    return message
-            return None
+            # when: the very same message (same id) is delivered twice more, while the first is in flight
+            def held_message():
+                # This order's request; an earlier test may have left another one unacknowledged (a killed
+                # worker's message waits there for the visibility timeout).
+                for raw in broker.hvals("unacked"):
+                    message, _exchange, _routing_key = json.loads(raw)
+                    if message["headers"]["task"] != "catalog.reserve_stock":
+                        continue
+                    _args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+                    if kwargs["message"]["payload"]["order_id"] == response.json()["id"]:
+                        return message
+                return None
 
-        message = deadline_poll(held_message, timeout=10, what="the unacknowledged message")
-        for _ in range(2):
-            # A copy as the broker would redeliver it: same message and task id, its own delivery tag.
-            copy = {**message, "properties": {**message["properties"], "delivery_tag": str(uuid.uuid4())}}
-            broker.lpush("catalog", json.dumps(copy))
+            message = deadline_poll(held_message, timeout=10, what="the unacknowledged message")
+            for _ in range(2):
+                # A copy as the broker would redeliver it: same message and task id, its own delivery tag.
+                copy = {**message, "properties": {**message["properties"], "delivery_tag": str(uuid.uuid4())}}
+                broker.lpush("catalog", json.dumps(copy))
+            # leaving the block lets the first delivery go on
     finally:
-        system.reserve_delay_file.unlink(missing_ok=True)
+        watcher.close()
         broker.close()
 
     # then

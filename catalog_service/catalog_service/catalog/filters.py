@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
+from catalog_service.catalog.category_tree import category_descendant_ids
 from catalog_service.catalog.models import Category, Product
 
 
@@ -47,8 +48,6 @@ class ProductFilter(django_filters.FilterSet):
         fields = ["category", "search", "min_price", "max_price", "in_stock", "ordering"]
 
     def filter_category(self, queryset: QuerySet, name: str, value: Category) -> QuerySet:
-        from catalog_service.catalog.selectors import category_descendant_ids
-
         return queryset.filter(category_id__in=[value.id, *category_descendant_ids(category_id=value.id)])
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

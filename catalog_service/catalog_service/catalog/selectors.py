@@ -23,22 +23,6 @@ def category_get(*, slug: str) -> Category | None:
     return Category.objects.select_related("parent").filter(slug=slug).first()
 
 
-def category_descendant_ids(*, category_id: int) -> list[int]:
-    """Ids of every category below ``category_id`` (one query: the category tree is small)."""
-    children: dict[int | None, list[int]] = {}
-    for child_id, parent_id in Category.objects.values_list("id", "parent_id"):
-        children.setdefault(parent_id, []).append(child_id)
-    found: list[int] = []
-    pending = list(children.get(category_id, []))
-    while pending:
-        current = pending.pop()
-        if current in found or current == category_id:
-            continue
-        found.append(current)
-        pending.extend(children.get(current, []))
-    return found
-
-
 def product_list(*, filters: Mapping[str, str] | None = None, include_inactive: bool = False) -> QuerySet[Product]:
     """Products matching ``filters`` (see ``ProductFilter``), with category and stock joined in.
 

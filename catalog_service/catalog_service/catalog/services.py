@@ -27,9 +27,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from catalog_service.catalog import queries
+from catalog_service.catalog.category_tree import category_descendant_ids
 from catalog_service.catalog.models import Category, Product, Stock
 from catalog_service.catalog.public_cache import catalog_changed
-from catalog_service.catalog.selectors import PRODUCT_ID_MAX, ProductPrice, category_descendant_ids
+from catalog_service.catalog.selectors import PRODUCT_ID_MAX, ProductPrice
 
 
 class CategoryInUse(Exception):
@@ -233,8 +235,9 @@ def stock_lock_for_pricing(*, product_ids: Iterable[int]) -> dict[int, LockedSto
 
     For the reservation of an order, which must check the products before it takes their stock (with
     ``stock_adjust_locked``). The rows are locked in ascending product id order, as in ``stock_adjust_many``,
-    so concurrent callers cannot deadlock; product rows are read, never locked. One raw statement where the
-    ORM would need two, each costing several times the statement itself in Python: this runs in every order.
+    so concurrent callers cannot deadlock; product rows are read, never locked. One raw statement
+    (``queries.STOCK_LOCK_FOR_PRICING``) where the ORM would need two, each costing several times the statement
+    itself in Python: this runs in every order.
     Products that do not exist or have no stock row are absent from the result.
     """
     if not connection.in_atomic_block:
@@ -242,17 +245,8 @@ def stock_lock_for_pricing(*, product_ids: Iterable[int]) -> dict[int, LockedSto
     wanted = sorted({product_id for product_id in product_ids if 0 < product_id <= PRODUCT_ID_MAX})
     if not wanted:
         return {}
-    stock_table = connection.ops.quote_name(Stock._meta.db_table)
-    product_table = connection.ops.quote_name(Product._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT product.id, product.sku, product.name, product.price, product.currency, product.is_active,"  # noqa: S608
-            " stock.available"
-            f" FROM {stock_table} AS stock JOIN {product_table} AS product ON product.id = stock.product_id"
-            " WHERE stock.product_id = ANY(%s::bigint[])"
-            " ORDER BY stock.product_id FOR UPDATE OF stock",
-            [wanted],
-        )
+        cursor.execute(queries.STOCK_LOCK_FOR_PRICING, [wanted])
         rows = cursor.fetchall()
     return {
         product_id: LockedStock(
@@ -298,17 +292,10 @@ def _first_shortage(*, deltas: Mapping[int, int], available: Mapping[int, int]) 
 
 
 def _stock_apply(*, deltas: Mapping[int, int]) -> dict[int, int]:
-    """One UPDATE for every (locked) row; the CHECK ``available >= 0`` still guards it."""
-    table = connection.ops.quote_name(Stock._meta.db_table)
-    values = ", ".join(["(%s::bigint, %s::integer)"] * len(deltas))
+    """One UPDATE for every (locked) row (``queries.stock_apply``); the CHECK ``available >= 0`` still guards it."""
     parameters = [value for product_id, delta in deltas.items() for value in (product_id, delta)]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS stock SET available = stock.available + change.delta, updated_at = %s"  # noqa: S608
-            f" FROM (VALUES {values}) AS change (product_id, delta)"
-            " WHERE stock.product_id = change.product_id RETURNING stock.product_id, stock.available",
-            [timezone.now(), *parameters],
-        )
+        cursor.execute(queries.stock_apply(row_count=len(deltas)), [timezone.now(), *parameters])
         return dict(cursor.fetchall())
 
 

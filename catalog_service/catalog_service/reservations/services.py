@@ -20,13 +20,10 @@ releases nothing more and answers again.
 """
 
 import logging
-import os
-import time
 import uuid
 from datetime import datetime
-from pathlib import Path
+from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -37,13 +34,11 @@ from catalog_service.catalog.services import (
     stock_adjust_many,
     stock_lock_for_pricing,
 )
-from catalog_service.reservations.models import Reservation, ReservationLine
+from catalog_service.reservations import queries
+from catalog_service.reservations.models import Reservation
 from common.messaging import outbox
 
 logger = logging.getLogger(__name__)
-
-# Every reservation column, in the model's order (``Model.from_db`` takes a full row so), for the raw statements.
-_RESERVATION_COLUMNS = ("id", "order_id", "status", "currency", "reason", "created_at", "updated_at")
 
 
 def _answer(reservation: Reservation, lines: list[dict] | None = None) -> None:
@@ -60,21 +55,6 @@ def _answer(reservation: Reservation, lines: list[dict] | None = None) -> None:
     else:
         # Released: the order has been cancelled since; a late reserve request gets no answer.
         logger.info("reservation for order %s was released: reserve_stock ignored", reservation.order_id)
-
-
-def _test_delay_hook() -> None:
-    """Test-only: with ``CATALOG_RESERVE_TEST_DELAY_FILE`` set and that file present, pause mid-reservation.
-
-    The file holds the seconds to sleep; the process writes its pid next to it
-    (``<file>.pid``) first, so a test can kill it with the transaction open.
-    Off by default (the setting is empty), and costs one ``stat`` when set.
-    """
-    delay_file = settings.CATALOG_RESERVE_TEST_DELAY_FILE
-    if not delay_file or not os.path.exists(delay_file):
-        return
-    seconds = float(Path(delay_file).read_text().strip() or 0)
-    Path(f"{delay_file}.pid").write_text(str(os.getpid()))
-    time.sleep(seconds)
 
 
 def reservation_reserve(*, order_id: uuid.UUID, lines: list[dict]) -> Reservation:
@@ -124,7 +104,6 @@ def reservation_reserve(*, order_id: uuid.UUID, lines: list[dict]) -> Reservatio
         )
         _answer(reservation)
         return reservation
-    _test_delay_hook()
     reserved_lines = [
         {"product_id": product_id, "quantity": quantities[product_id], "unit_price": products[product_id].price}
         for product_id in sorted(quantities)
@@ -141,14 +120,10 @@ def _reservation_get_locked(*, order_id: uuid.UUID) -> Reservation | None:
 
     A raw query: every order asks, and almost every one finds nothing.
     """
-    table = connection.ops.quote_name(Reservation._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(_RESERVATION_COLUMNS)} FROM {table} WHERE order_id = %s FOR UPDATE",  # noqa: S608
-            [order_id],
-        )
+        cursor.execute(queries.RESERVATION_GET_LOCKED, [order_id])
         row = cursor.fetchone()
-    return None if row is None else Reservation.from_db(connection.alias, _RESERVATION_COLUMNS, row)
+    return None if row is None else Reservation.from_db(connection.alias, queries.RESERVATION_FIELDS, row)
 
 
 def _reservation_insert(
@@ -165,32 +140,25 @@ def _reservation_insert(
     The lines travel as three arrays, one per column, unnested into rows. A concurrent reservation of the
     same order breaks the unique ``order_id``: the message fails, and its retry answers with that one.
     """
-    reservation_table = connection.ops.quote_name(Reservation._meta.db_table)
-    line_table = connection.ops.quote_name(ReservationLine._meta.db_table)
+    values: dict[str, Any] = {
+        "order_id": order_id,
+        "status": status,
+        "currency": currency,
+        "reason": reason,
+        "created_at": now,
+        "updated_at": now,
+    }
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH reservation AS (INSERT INTO {reservation_table}"  # noqa: S608 - our own tables
-            " (order_id, status, currency, reason, created_at, updated_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id),"
-            f" reserved_lines AS (INSERT INTO {line_table} (reservation_id, product_id, quantity, unit_price)"
-            " SELECT reservation.id, line.product_id, line.quantity, line.unit_price FROM reservation,"
-            " UNNEST(%s::bigint[], %s::integer[], %s::numeric[]) AS line (product_id, quantity, unit_price))"
-            " SELECT id FROM reservation",
+            queries.RESERVATION_INSERT,
             [
-                order_id,
-                status,
-                currency,
-                reason,
-                now,
-                now,
-                [line["product_id"] for line in lines],
-                [line["quantity"] for line in lines],
-                [line["unit_price"] for line in lines],
+                *(values[name] for name in queries.RESERVATION_INSERT_FIELDS),
+                *([line[name] for line in lines] for name in queries.LINE_FIELDS),
             ],
         )
-        (reservation_id,) = cursor.fetchone()
+        (values["id"],) = cursor.fetchone()
     return Reservation.from_db(
-        connection.alias, _RESERVATION_COLUMNS, (reservation_id, order_id, status, currency, reason, now, now)
+        connection.alias, queries.RESERVATION_FIELDS, [values[name] for name in queries.RESERVATION_FIELDS]
     )
 
 

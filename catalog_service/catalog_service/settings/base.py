@@ -93,10 +93,6 @@ CACHES = {
     }
 }
 
-# Test-only (tests/test_saga_faults.py): while this file exists, a reservation pauses mid-transaction for the
-# seconds it holds (catalog_service.reservations.services). Empty, the default, turns the hook off.
-CATALOG_RESERVE_TEST_DELAY_FILE = env.str("CATALOG_RESERVE_TEST_DELAY_FILE", default="")
-
 # MESSAGING_*: publish timeout, retries and relay of common.messaging (outbox, inbox, dead letters).
 globals().update(shared.messaging_settings(env))
 

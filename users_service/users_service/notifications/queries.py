@@ -1,0 +1,50 @@
+"""The notifications app's raw SQL: a notification recorded once per order and status, then marked emailed.
+
+``notifications.services.notification_send`` runs ``NOTIFICATION_INSERT`` for every order status the saga
+reports (and ``NOTIFICATION_MARK_EMAILED`` when it emails): building the ORM's three queries cost more CPU
+than everything else there. Table and column names come from the models' ``_meta`` once, at import, so a
+renamed field or table changes the statements without an edit here; values are always parameters.
+``tests/notifications/test_queries.py`` runs every statement against the test database.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import connection, models
+
+from users_service.notifications.models import Notification
+
+_quote = connection.ops.quote_name
+_User = get_user_model()
+_NOTIFICATIONS, _USERS = _quote(Notification._meta.db_table), _quote(_User._meta.db_table)
+_COLUMN = {
+    key: _quote(field.column) for field in Notification._meta.concrete_fields for key in (field.name, field.attname)
+}
+_NOTIFICATION_ID = _COLUMN[Notification._meta.pk.attname]
+_USER_COLUMN = {field.name: _quote(field.column) for field in _User._meta.concrete_fields}
+_USER_ID, _USER_EMAIL, _USER_IS_ACTIVE = (_USER_COLUMN[name] for name in (_User._meta.pk.name, "email", "is_active"))
+
+# Every notification field by attribute name, in the model's order: ``Model.from_db`` takes a full row so.
+NOTIFICATION_FIELDS = tuple(field.attname for field in Notification._meta.concrete_fields)
+
+# ``NOTIFICATION_INSERT``: record a notification unless its order and status are recorded already (the unique
+# constraint below decides, so a concurrent second call waits on the first one's insert), and read the address
+# to email in the same statement, only for a row actually inserted. Parameters: the
+# ``NOTIFICATION_INSERT_FIELDS`` (every field but the id and ``emailed_at``), then the user id again. One row if
+# inserted: the new id and the address (None: no active account with one); none if already recorded.
+NOTIFICATION_INSERT_FIELDS = tuple(
+    name for name in NOTIFICATION_FIELDS if name not in {Notification._meta.pk.attname, "emailed_at"}
+)
+_ONCE_PER_ORDER_STATUS = next(
+    constraint
+    for constraint in Notification._meta.constraints
+    if isinstance(constraint, models.UniqueConstraint) and constraint.name == "notifications_once_per_order_status"
+)
+_ONCE_PER_ORDER_STATUS_COLUMNS = ", ".join(_COLUMN[name] for name in _ONCE_PER_ORDER_STATUS.fields)
+NOTIFICATION_INSERT = (
+    f"INSERT INTO {_NOTIFICATIONS} ({', '.join(_COLUMN[name] for name in NOTIFICATION_INSERT_FIELDS)})"  # noqa: S608 - our own tables
+    f" VALUES ({', '.join(['%s'] * len(NOTIFICATION_INSERT_FIELDS))})"
+    f" ON CONFLICT ({_ONCE_PER_ORDER_STATUS_COLUMNS}) DO NOTHING RETURNING {_NOTIFICATION_ID},"
+    f" (SELECT {_USER_EMAIL} FROM {_USERS} WHERE {_USER_ID} = %s AND {_USER_IS_ACTIVE} AND {_USER_EMAIL} <> '')"
+)
+
+# ``NOTIFICATION_MARK_EMAILED``: the time a notification's email went out. Parameters: that time, the id.
+NOTIFICATION_MARK_EMAILED = f"UPDATE {_NOTIFICATIONS} SET {_COLUMN['emailed_at']} = %s WHERE {_NOTIFICATION_ID} = %s"  # noqa: S608 - our own table

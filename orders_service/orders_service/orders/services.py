@@ -9,7 +9,7 @@ answer changes nothing.
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from common.messaging import outbox
+from orders_service.orders.json_bodies import order_as_json
 from orders_service.orders.list_cache import order_list_changed
 from orders_service.orders.models import IdempotencyKey, Order, OrderLine
 
@@ -143,9 +144,8 @@ def order_place_idempotent(
     key: str,
     request_fingerprint: str,
     lines: list[OrderLineInput],
-    render: Callable[[Order], dict],
 ) -> StoredResponse:
-    """Place an order once per (user, Idempotency-Key); ``render`` makes the response body stored for repeats.
+    """Place an order once per (user, Idempotency-Key); the 201 it answers is stored for repeats.
 
     The key is written last, in the order's transaction; a key stored before
     (a repeat, or a concurrent request with the same key) makes that write
@@ -156,7 +156,7 @@ def order_place_idempotent(
     try:
         with transaction.atomic():
             order = order_place(user_id=user_id, lines=lines)
-            body = render(order)
+            body = order_as_json(order)
             _idempotency_key_insert(
                 user_id=user_id, key=key, request_fingerprint=request_fingerprint, body=body, order=order
             )

@@ -69,7 +69,16 @@ def test_idempotency_key_insert_writes_the_key_once_per_user():
     # given
     order = OrderFactory(user_id=7)
     body = {"id": str(order.id), "items": [{"product_id": 3, "quantity": 2, "unit_price": None}]}
-    parameters = [7, "key-1", "f" * 64, 201, json.dumps(body), order.id, order.created_at]
+    values = {
+        "user_id": 7,
+        "key": "key-1",
+        "request_fingerprint": "f" * 64,
+        "response_status": 201,
+        "response_body": json.dumps(body),
+        "order": order.id,
+        "created_at": order.created_at,
+    }
+    parameters = [values[name] for name in queries.IDEMPOTENCY_KEY_INSERT_FIELDS]
 
     # when
     run(queries.IDEMPOTENCY_KEY_INSERT, parameters)

@@ -31,6 +31,12 @@ def _columns(model: type[models.Model], field_names: tuple[str, ...], *, alias: 
     return ", ".join(prefix + _column(model, name) for name in field_names)
 
 
+def _placeholder(model: type[models.Model], field_name: str) -> str:
+    # JSON arrives as text: cast to the column's type.
+    field = model._meta.get_field(field_name)
+    return f"%s::{field.db_type(connection)}" if isinstance(field, models.JSONField) else "%s"
+
+
 def _array_type(model: type[models.Model], field_name: str) -> str:
     return f"{model._meta.get_field(field_name).db_type(connection)}[]"
 
@@ -49,20 +55,15 @@ ORDER_INSERT = (
 )
 
 # ``IDEMPOTENCY_KEY_INSERT``: the key of a placed order with the response it answered, in one INSERT;
-# ``IntegrityError`` if the user has the key already. Parameters: ``IDEMPOTENCY_KEY_INSERT_FIELDS``, the
+# ``IntegrityError`` if the user has the key already. Parameters: the values of
+# ``IDEMPOTENCY_KEY_INSERT_FIELDS`` (every field of a key but its generated id, in the model's order), the
 # response body as JSON text.
-IDEMPOTENCY_KEY_INSERT_FIELDS = (
-    "user_id",
-    "key",
-    "request_fingerprint",
-    "response_status",
-    "response_body",
-    "order",
-    "created_at",
+IDEMPOTENCY_KEY_INSERT_FIELDS = tuple(
+    field.name for field in IdempotencyKey._meta.concrete_fields if not field.primary_key
 )
 IDEMPOTENCY_KEY_INSERT = (
     f"INSERT INTO {_table(IdempotencyKey)} ({_columns(IdempotencyKey, IDEMPOTENCY_KEY_INSERT_FIELDS)})"  # noqa: S608
-    f" VALUES (%s, %s, %s, %s, %s::{IdempotencyKey._meta.get_field('response_body').db_type(connection)}, %s, %s)"
+    f" VALUES ({', '.join(_placeholder(IdempotencyKey, name) for name in IDEMPOTENCY_KEY_INSERT_FIELDS)})"
 )
 
 

@@ -163,11 +163,17 @@ def order_place_idempotent(
 def _idempotency_key_insert(*, user_id: int, key: str, request_fingerprint: str, body: dict, order: Order) -> None:
     """One INSERT (every order placed writes its key, with the 201 it answered); ``IntegrityError`` if the user
     has the key already."""
+    values = {
+        "user_id": user_id,
+        "key": key,
+        "request_fingerprint": request_fingerprint,
+        "response_status": PLACED_STATUS,
+        "response_body": json.dumps(body),
+        "order": order.id,
+        "created_at": order.created_at,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            queries.IDEMPOTENCY_KEY_INSERT,
-            [user_id, key, request_fingerprint, PLACED_STATUS, json.dumps(body), order.id, order.created_at],
-        )
+        cursor.execute(queries.IDEMPOTENCY_KEY_INSERT, [values[name] for name in queries.IDEMPOTENCY_KEY_INSERT_FIELDS])
 
 
 def order_cancel(*, order_id: uuid.UUID) -> Order:

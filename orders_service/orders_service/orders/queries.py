@@ -56,8 +56,8 @@ ORDER_INSERT = (
 
 # ``IDEMPOTENCY_KEY_INSERT``: the key of a placed order with the response it answered, in one INSERT;
 # ``IntegrityError`` if the user has the key already. Parameters: the values of
-# ``IDEMPOTENCY_KEY_INSERT_FIELDS`` (every field of a key but its generated id, in the model's order), the
-# response body as JSON text.
+# ``IDEMPOTENCY_KEY_INSERT_FIELDS``, every field of a key but its generated id, in the model's order (the
+# response body as JSON text).
 IDEMPOTENCY_KEY_INSERT_FIELDS = tuple(
     field.name for field in IdempotencyKey._meta.concrete_fields if not field.primary_key
 )
@@ -74,7 +74,7 @@ IDEMPOTENCY_KEY_INSERT = (
 ORDER_TRANSITION_RETURNING = ("user_id", "total", "currency", "reject_reason", "created_at")
 
 
-def _order_transition(*changed_fields: str) -> str:
+def _order_transition_statement(*changed_fields: str) -> str:
     assignments = ", ".join(f"{_column(Order, name)} = %s" for name in ("status", "updated_at", *changed_fields))
     return (
         f"UPDATE {_table(Order)} SET {assignments}"  # noqa: S608 - our own table and columns
@@ -83,9 +83,9 @@ def _order_transition(*changed_fields: str) -> str:
     )
 
 
-ORDER_CONFIRM = _order_transition("currency")
-ORDER_REJECT = _order_transition("reject_reason")
-ORDER_MARK_CANCELLED = _order_transition()
+ORDER_CONFIRM = _order_transition_statement("currency")
+ORDER_REJECT = _order_transition_statement("reject_reason")
+ORDER_MARK_CANCELLED = _order_transition_statement()
 
 # ``ORDER_LINES_PRICE``: set the unit price of every line of an order from the prices given, by product
 # id, in one statement; a line whose product has no price gets NULL. Parameters: the priced product ids and

@@ -15,6 +15,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from orders_service.orders.models import Order
 from orders_service.orders.selectors import ORDER_ROW_FIELDS
@@ -30,7 +31,7 @@ def _timestamp(value: datetime) -> str:
     return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
 
 
-def order_row_as_json(row: dict, lines: list[dict]) -> dict:
+def order_row_as_json(row: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
     """An ``order_rows`` row and its lines, exactly as ``OrderOutputSerializer`` renders the order."""
     return {
         "id": str(row["id"]),
@@ -47,7 +48,7 @@ def order_row_as_json(row: dict, lines: list[dict]) -> dict:
     }
 
 
-def order_as_json(order: Order) -> dict:
+def order_as_json(order: Order) -> dict[str, Any]:
     """A just-placed order (lines in ``line_items``) as the API shows it, in plain JSON types (stored for replays)."""
     row = {name: getattr(order, name) for name in ORDER_ROW_FIELDS}
     lines = [

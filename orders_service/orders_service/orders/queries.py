@@ -11,6 +11,8 @@ interpolated. ``tests/test_queries.py`` runs every statement against the test da
 that a statement cannot follow fails there.
 """
 
+from typing import Any
+
 from django.db import connection, models
 
 from orders_service.orders.models import IdempotencyKey, Order, OrderLine
@@ -22,8 +24,18 @@ def _table(model: type[models.Model]) -> str:
     return _quote(model._meta.db_table)
 
 
+def _field(model: type[models.Model], field_name: str) -> "models.Field[Any, Any]":
+    field = model._meta.get_field(field_name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{field_name} is not a field with a column")
+    return field
+
+
 def _column(model: type[models.Model], field_name: str) -> str:
-    return _quote(model._meta.get_field(field_name).column)
+    column = _field(model, field_name).column
+    if column is None:
+        raise TypeError(f"{model.__name__}.{field_name} has no column")
+    return _quote(column)
 
 
 def _columns(model: type[models.Model], field_names: tuple[str, ...], *, alias: str = "") -> str:
@@ -33,12 +45,12 @@ def _columns(model: type[models.Model], field_names: tuple[str, ...], *, alias: 
 
 def _placeholder(model: type[models.Model], field_name: str) -> str:
     # JSON arrives as text: cast to the column's type.
-    field = model._meta.get_field(field_name)
+    field = _field(model, field_name)
     return f"%s::{field.db_type(connection)}" if isinstance(field, models.JSONField) else "%s"
 
 
 def _array_type(model: type[models.Model], field_name: str) -> str:
-    return f"{model._meta.get_field(field_name).db_type(connection)}[]"
+    return f"{_field(model, field_name).db_type(connection)}[]"
 
 
 # ``ORDER_INSERT``: an order and its lines in one statement, where the ORM needs two (and more Python).

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -163,7 +164,7 @@ def order_place_idempotent(
 def _idempotency_key_insert(*, user_id: int, key: str, request_fingerprint: str, body: dict, order: Order) -> None:
     """One INSERT (every order placed writes its key, with the 201 it answered); ``IntegrityError`` if the user
     has the key already."""
-    values = {
+    values: dict[str, Any] = {
         "user_id": user_id,
         "key": key,
         "request_fingerprint": request_fingerprint,
@@ -198,7 +199,7 @@ def order_cancel(*, order_id: uuid.UUID) -> Order:
 
 
 def _order_transition(
-    *, statement: str, order_id: uuid.UUID, source: str, target: str, changes: tuple[object, ...] = ()
+    *, statement: str, order_id: uuid.UUID, source: str, target: str, changes: tuple[str, ...] = ()
 ) -> Order | None:
     """Move the order from ``source`` to ``target`` with a new ``updated_at`` and the values ``changes`` of the
     fields that ``statement`` (one of the transitions in ``queries``) sets.

@@ -1,9 +1,5 @@
 """The orders API: place (with an Idempotency-Key), list, detail, cancel."""
 
-import hashlib
-import json
-from datetime import UTC
-
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,6 +15,7 @@ from common.auth.permissions import ORDER_OPERATOR, has_role
 from common.messaging.contracts import MAX_LINES
 from common.openapi import ClientErrorResponseSerializer
 from orders_service.orders import list_cache, selectors, services
+from orders_service.orders.json_bodies import order_row_as_json, request_fingerprint
 from orders_service.orders.models import Order
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
@@ -66,46 +63,6 @@ class OrderPlaceInputSerializer(serializers.Serializer):
         if len(set(product_ids)) != len(product_ids):
             raise ValidationError("Each product may appear at most once in an order.")
         return items
-
-
-def render_order(order: Order) -> dict:
-    """A just-placed order (lines in ``line_items``) as the API shows it, in plain JSON types (stored for replays)."""
-    row = {name: getattr(order, name) for name in ORDER_ROW_FIELDS}
-    lines = [
-        {"product_id": line.product_id, "quantity": line.quantity, "unit_price": line.unit_price}
-        for line in order.line_items
-    ]
-    return order_row_as_json(row, lines)
-
-
-def _decimal(value) -> str | None:
-    return None if value is None else str(value)
-
-
-def _timestamp(value) -> str:
-    # As DRF's DateTimeField renders UTC: ISO 8601 with a "Z".
-    text = value.astimezone(UTC).isoformat()
-    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
-
-
-ORDER_ROW_FIELDS = ("id", "status", "total", "currency", "reject_reason", "created_at", "updated_at")
-
-
-def order_row_as_json(row: dict, lines: list[dict]) -> dict:
-    """An ``order_rows`` row and its lines, exactly as ``OrderOutputSerializer`` renders the order."""
-    return {
-        "id": str(row["id"]),
-        "status": row["status"],
-        "items": [
-            {"product_id": line["product_id"], "quantity": line["quantity"], "unit_price": _decimal(line["unit_price"])}
-            for line in lines
-        ],
-        "total": _decimal(row["total"]),
-        "currency": row["currency"],
-        "reject_reason": row["reject_reason"],
-        "created_at": _timestamp(row["created_at"]),
-        "updated_at": _timestamp(row["updated_at"]),
-    }
 
 
 @extend_validation_errors(["invalid_choice"], field_name="status", methods=["get"])
@@ -164,9 +121,7 @@ class OrderPlaceApi(GenericAPIView):
             raise ValidationError(
                 {"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]}, code="max_length"
             )
-        fingerprint = hashlib.sha256(
-            json.dumps(request.data, sort_keys=True, separators=(",", ":")).encode()
-        ).hexdigest()
+        fingerprint = request_fingerprint(request.data)
         serializer = OrderPlaceInputSerializer(data=request.data)
         try:
             if serializer.is_valid():
@@ -175,7 +130,6 @@ class OrderPlaceApi(GenericAPIView):
                     key=key,
                     request_fingerprint=fingerprint,
                     lines=[services.OrderLineInput(**item) for item in serializer.validated_data["items"]],
-                    render=render_order,
                 )
             else:
                 # A key used before answers as the first time (a 422 for another body), even with this body.

@@ -9,16 +9,19 @@ answer changes nothing.
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from common.messaging import outbox
+from orders_service.orders import queries
+from orders_service.orders.json_bodies import order_as_json
 from orders_service.orders.list_cache import order_list_changed
 from orders_service.orders.models import IdempotencyKey, Order, OrderLine
 
@@ -31,6 +34,10 @@ class OrderCannotBeCancelled(Exception):
 
 class IdempotencyKeyReused(Exception):
     """The Idempotency-Key was used before with another request body."""
+
+
+# The HTTP status of a first placement: answered, and stored with the Idempotency-Key for repeats.
+PLACED_STATUS = 201
 
 
 @dataclass(frozen=True)
@@ -93,26 +100,13 @@ def order_place(*, user_id: int, lines: list[OrderLineInput]) -> Order:
 
 
 def _order_insert(order: Order) -> None:
-    """Insert the order and its ``line_items`` in one statement, where the ORM needs two (and more Python).
-
-    Every order placed runs this. The lines travel as two arrays, one per column, unnested into rows.
-    """
-    order_table = connection.ops.quote_name(Order._meta.db_table)
-    line_table = connection.ops.quote_name(OrderLine._meta.db_table)
+    """Insert the order and its ``line_items`` in one statement (``queries.ORDER_INSERT``): every order placed
+    runs this."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH placed AS (INSERT INTO {order_table}"  # noqa: S608 - our own tables; the values are parameters
-            " (id, user_id, status, created_at, updated_at, driven_at) VALUES (%s, %s, %s, %s, %s, %s))"
-            f" INSERT INTO {line_table} (order_id, product_id, quantity)"
-            " SELECT %s, line.product_id, line.quantity FROM UNNEST(%s::bigint[], %s::integer[])"
-            " AS line (product_id, quantity)",
+            queries.ORDER_INSERT,
             [
-                order.id,
-                order.user_id,
-                order.status,
-                order.created_at,
-                order.updated_at,
-                order.driven_at,
+                *[getattr(order, name) for name in queries.ORDER_INSERT_FIELDS],
                 order.id,
                 [line.product_id for line in order.line_items],
                 [line.quantity for line in order.line_items],
@@ -143,9 +137,8 @@ def order_place_idempotent(
     key: str,
     request_fingerprint: str,
     lines: list[OrderLineInput],
-    render: Callable[[Order], dict],
 ) -> StoredResponse:
-    """Place an order once per (user, Idempotency-Key); ``render`` makes the response body stored for repeats.
+    """Place an order once per (user, Idempotency-Key); the 201 it answers is stored for repeats.
 
     The key is written last, in the order's transaction; a key stored before
     (a repeat, or a concurrent request with the same key) makes that write
@@ -156,7 +149,7 @@ def order_place_idempotent(
     try:
         with transaction.atomic():
             order = order_place(user_id=user_id, lines=lines)
-            body = render(order)
+            body = order_as_json(order)
             _idempotency_key_insert(
                 user_id=user_id, key=key, request_fingerprint=request_fingerprint, body=body, order=order
             )
@@ -165,20 +158,23 @@ def order_place_idempotent(
         if stored is None:
             raise
         return stored
-    return StoredResponse(status=201, body=body, order_id=order.id, replayed=False)
+    return StoredResponse(status=PLACED_STATUS, body=body, order_id=order.id, replayed=False)
 
 
 def _idempotency_key_insert(*, user_id: int, key: str, request_fingerprint: str, body: dict, order: Order) -> None:
     """One INSERT (every order placed writes its key, with the 201 it answered); ``IntegrityError`` if the user
     has the key already."""
-    table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
+    values: dict[str, Any] = {
+        "user_id": user_id,
+        "key": key,
+        "request_fingerprint": request_fingerprint,
+        "response_status": PLACED_STATUS,
+        "response_body": json.dumps(body),
+        "order": order.id,
+        "created_at": order.created_at,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table}"  # noqa: S608 - our own table; the values are parameters
-            " (user_id, key, request_fingerprint, response_status, response_body, order_id, created_at)"
-            " VALUES (%s, %s, %s, 201, %s::jsonb, %s, %s)",
-            [user_id, key, request_fingerprint, json.dumps(body), order.id, order.created_at],
-        )
+        cursor.execute(queries.IDEMPOTENCY_KEY_INSERT, [values[name] for name in queries.IDEMPOTENCY_KEY_INSERT_FIELDS])
 
 
 def order_cancel(*, order_id: uuid.UUID) -> Order:
@@ -202,8 +198,11 @@ def order_cancel(*, order_id: uuid.UUID) -> Order:
     return order
 
 
-def _order_transition(*, order_id: uuid.UUID, source: str, target: str, **changes) -> Order | None:
-    """Move the order from ``source`` to ``target`` with ``changes`` (and a new ``updated_at``).
+def _order_transition(
+    *, statement: str, order_id: uuid.UUID, source: str, target: str, changes: tuple[str, ...] = ()
+) -> Order | None:
+    """Move the order from ``source`` to ``target`` with a new ``updated_at`` and the values ``changes`` of the
+    fields that ``statement`` (one of the transitions in ``queries``) sets.
 
     One conditional UPDATE, which also locks the row until the caller's transaction ends: of two handlers
     racing for the same order, the second waits and then finds it no longer in ``source``. Returns the order
@@ -211,31 +210,17 @@ def _order_transition(*, order_id: uuid.UUID, source: str, target: str, **change
     nothing changes. ``Order.DoesNotExist`` if there is no such order. A saga step runs for every order,
     hence SQL, not the ORM's read and save.
     """
-    assignments = {"status": target, "updated_at": timezone.now(), **changes}
-    columns = ", ".join(f"{connection.ops.quote_name(column)} = %s" for column in assignments)
+    updated_at = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {connection.ops.quote_name(Order._meta.db_table)} SET {columns}"  # noqa: S608 - our columns
-            " WHERE id = %s AND status = %s RETURNING user_id, total, currency, reject_reason, created_at",
-            [*assignments.values(), order_id, source],
-        )
+        cursor.execute(statement, [target, updated_at, *changes, order_id, source])
         row = cursor.fetchone()
     if row is None:
         if not Order.objects.filter(id=order_id).exists():  # not ours: fails, so the message is retried, then parked
             raise Order.DoesNotExist(f"no order {order_id}")
         logger.info("order %s is not %s: moving it to %s ignored", order_id, source, target)
         return None
-    user_id, total, currency, reject_reason, created_at = row
-    return Order(
-        id=order_id,
-        user_id=user_id,
-        status=target,
-        total=total,
-        currency=currency,
-        reject_reason=reject_reason,
-        created_at=created_at,
-        updated_at=assignments["updated_at"],
-    )
+    returned = dict(zip(queries.ORDER_TRANSITION_RETURNING, row, strict=True))
+    return Order(id=order_id, status=target, updated_at=updated_at, **returned)
 
 
 def order_confirm(*, order_id: uuid.UUID, currency: str, priced_lines: list[dict]) -> Order | None:
@@ -244,7 +229,11 @@ def order_confirm(*, order_id: uuid.UUID, currency: str, priced_lines: list[dict
     Like the two below, it runs in the caller's transaction (the message handler's).
     """
     order = _order_transition(
-        order_id=order_id, source=Order.Status.PENDING, target=Order.Status.CONFIRMED, currency=currency
+        statement=queries.ORDER_CONFIRM,
+        order_id=order_id,
+        source=Order.Status.PENDING,
+        target=Order.Status.CONFIRMED,
+        changes=(currency,),
     )
     if order is None:
         return None
@@ -265,24 +254,19 @@ def _order_lines_price(*, order_id: uuid.UUID, prices: dict[int, str]) -> list[t
     Returns ``(product_id, quantity, unit_price)`` for every line; ``unit_price`` is None where ``prices``
     has no price for the line's product.
     """
-    table = connection.ops.quote_name(OrderLine._meta.db_table)
-    values = ", ".join(["(%s::bigint, %s::numeric)"] * len(prices)) or "(NULL::bigint, NULL::numeric)"
-    parameters = [value for product_id, unit_price in prices.items() for value in (product_id, unit_price)]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS line SET unit_price = ("  # noqa: S608 - our own table; the values are parameters
-            f" SELECT price.unit_price FROM (VALUES {values}) AS price (product_id, unit_price)"
-            " WHERE price.product_id = line.product_id"
-            ") WHERE line.order_id = %s RETURNING line.product_id, line.quantity, line.unit_price",
-            [*parameters, order_id],
-        )
+        cursor.execute(queries.ORDER_LINES_PRICE, [list(prices), list(prices.values()), order_id])
         return cursor.fetchall()
 
 
 def order_reject(*, order_id: uuid.UUID, reason: str) -> Order | None:
     """catalog reserved nothing: reject with its reason, notify. Only from ``pending``."""
     order = _order_transition(
-        order_id=order_id, source=Order.Status.PENDING, target=Order.Status.REJECTED, reject_reason=reason
+        statement=queries.ORDER_REJECT,
+        order_id=order_id,
+        source=Order.Status.PENDING,
+        target=Order.Status.REJECTED,
+        changes=(reason,),
     )
     if order is not None:
         _notify_message(order)
@@ -291,7 +275,12 @@ def order_reject(*, order_id: uuid.UUID, reason: str) -> Order | None:
 
 def order_mark_cancelled(*, order_id: uuid.UUID) -> Order | None:
     """catalog released the stock: cancelled, notify. Only from ``cancelling``."""
-    order = _order_transition(order_id=order_id, source=Order.Status.CANCELLING, target=Order.Status.CANCELLED)
+    order = _order_transition(
+        statement=queries.ORDER_MARK_CANCELLED,
+        order_id=order_id,
+        source=Order.Status.CANCELLING,
+        target=Order.Status.CANCELLED,
+    )
     if order is not None:
         _notify_message(order)
     return order

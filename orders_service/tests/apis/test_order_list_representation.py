@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 
 from orders_service.orders import selectors
-from orders_service.orders.apis import OrderOutputSerializer, order_row_as_json
+from orders_service.orders.apis import OrderOutputSerializer
+from orders_service.orders.json_bodies import order_row_as_json
 from orders_service.orders.models import Order, OrderLine
 from tests.factories import OrderFactory
 

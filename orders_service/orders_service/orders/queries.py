@@ -1,0 +1,114 @@
+"""The orders app's raw SQL: the statements of the hot path, where the ORM costs more than the work.
+
+Every order placed runs ``ORDER_INSERT`` and ``IDEMPOTENCY_KEY_INSERT``; every saga step one of the
+``ORDER_CONFIRM``, ``ORDER_REJECT``, ``ORDER_MARK_CANCELLED`` transitions; every confirmation
+``ORDER_LINES_PRICE``. The services (``orders.services``) execute them.
+
+Table and column names come from the models' ``_meta`` (``db_table``, ``field.column``) and array casts from
+the fields' database types, read once at import: the statements are plain strings by the time a request
+runs, and a model change reaches them without an edit here. Values are always parameters, never
+interpolated. ``tests/test_queries.py`` runs every statement against the test database, so a model change
+that a statement cannot follow fails there.
+"""
+
+from typing import Any
+
+from django.db import connection, models
+
+from orders_service.orders.models import IdempotencyKey, Order, OrderLine
+
+_quote = connection.ops.quote_name
+
+
+def _table(model: type[models.Model]) -> str:
+    return _quote(model._meta.db_table)
+
+
+def _field(model: type[models.Model], field_name: str) -> "models.Field[Any, Any]":
+    field = model._meta.get_field(field_name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{field_name} is not a field with a column")
+    return field
+
+
+def _column(model: type[models.Model], field_name: str) -> str:
+    column = _field(model, field_name).column
+    if column is None:
+        raise TypeError(f"{model.__name__}.{field_name} has no column")
+    return _quote(column)
+
+
+def _columns(model: type[models.Model], field_names: tuple[str, ...], *, alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + _column(model, name) for name in field_names)
+
+
+def _placeholder(model: type[models.Model], field_name: str) -> str:
+    # JSON arrives as text: cast to the column's type.
+    field = _field(model, field_name)
+    return f"%s::{field.db_type(connection)}" if isinstance(field, models.JSONField) else "%s"
+
+
+def _array_type(model: type[models.Model], field_name: str) -> str:
+    return f"{_field(model, field_name).db_type(connection)}[]"
+
+
+# ``ORDER_INSERT``: an order and its lines in one statement, where the ORM needs two (and more Python).
+# Parameters: the order's ``ORDER_INSERT_FIELDS``, then its id again, then the lines as two arrays (product
+# ids, quantities), unnested into rows.
+ORDER_INSERT_FIELDS = ("id", "user_id", "status", "created_at", "updated_at", "driven_at")
+ORDER_INSERT = (
+    f"WITH placed AS (INSERT INTO {_table(Order)} ({_columns(Order, ORDER_INSERT_FIELDS)})"  # noqa: S608 - our tables
+    f" VALUES ({', '.join(['%s'] * len(ORDER_INSERT_FIELDS))}))"
+    f" INSERT INTO {_table(OrderLine)} ({_columns(OrderLine, ('order', 'product_id', 'quantity'))})"
+    " SELECT %s, line.product_id, line.quantity"
+    f" FROM UNNEST(%s::{_array_type(OrderLine, 'product_id')}, %s::{_array_type(OrderLine, 'quantity')})"
+    " AS line (product_id, quantity)"
+)
+
+# ``IDEMPOTENCY_KEY_INSERT``: the key of a placed order with the response it answered, in one INSERT;
+# ``IntegrityError`` if the user has the key already. Parameters: the values of
+# ``IDEMPOTENCY_KEY_INSERT_FIELDS``, every field of a key but its generated id, in the model's order (the
+# response body as JSON text).
+IDEMPOTENCY_KEY_INSERT_FIELDS = tuple(
+    field.name for field in IdempotencyKey._meta.concrete_fields if not field.primary_key
+)
+IDEMPOTENCY_KEY_INSERT = (
+    f"INSERT INTO {_table(IdempotencyKey)} ({_columns(IdempotencyKey, IDEMPOTENCY_KEY_INSERT_FIELDS)})"  # noqa: S608
+    f" VALUES ({', '.join(_placeholder(IdempotencyKey, name) for name in IDEMPOTENCY_KEY_INSERT_FIELDS)})"
+)
+
+
+# The transitions: one conditional UPDATE of an order from a source status to a target, which also locks
+# the row until the transaction ends. Parameters: the target status, the new ``updated_at``, the value of
+# each changed field, the order's id, the source status. The row it returns, if any, holds
+# ``ORDER_TRANSITION_RETURNING``.
+ORDER_TRANSITION_RETURNING = ("user_id", "total", "currency", "reject_reason", "created_at")
+
+
+def _order_transition_statement(*changed_fields: str) -> str:
+    assignments = ", ".join(f"{_column(Order, name)} = %s" for name in ("status", "updated_at", *changed_fields))
+    return (
+        f"UPDATE {_table(Order)} SET {assignments}"  # noqa: S608 - our own table and columns
+        f" WHERE {_column(Order, 'id')} = %s AND {_column(Order, 'status')} = %s"
+        f" RETURNING {_columns(Order, ORDER_TRANSITION_RETURNING)}"
+    )
+
+
+ORDER_CONFIRM = _order_transition_statement("currency")
+ORDER_REJECT = _order_transition_statement("reject_reason")
+ORDER_MARK_CANCELLED = _order_transition_statement()
+
+# ``ORDER_LINES_PRICE``: set the unit price of every line of an order from the prices given, by product
+# id, in one statement; a line whose product has no price gets NULL. Parameters: the priced product ids and
+# their unit prices as two arrays, the order's id. Returns ``ORDER_LINES_PRICE_RETURNING`` for every line.
+# The prices arrive as plain ``numeric``, as catalog sent them; the column's scale applies on assignment.
+ORDER_LINES_PRICE_RETURNING = ("product_id", "quantity", "unit_price")
+ORDER_LINES_PRICE = (
+    f"UPDATE {_table(OrderLine)} AS line SET {_column(OrderLine, 'unit_price')} = ("  # noqa: S608 - our own table
+    " SELECT price.unit_price"
+    f" FROM UNNEST(%s::{_array_type(OrderLine, 'product_id')}, %s::numeric[]) AS price (product_id, unit_price)"
+    f" WHERE price.product_id = line.{_column(OrderLine, 'product_id')}"
+    f") WHERE line.{_column(OrderLine, 'order')} = %s"
+    f" RETURNING {_columns(OrderLine, ORDER_LINES_PRICE_RETURNING, alias='line')}"
+)

@@ -12,22 +12,13 @@ statement cannot follow fails there.
 
 from functools import lru_cache
 
-from django.db import connection, models
-
 from catalog_service.catalog.models import Product, Stock
+from common.database.sql import sql_names
 
-
-def sql_names(model: type[models.Model]) -> tuple[str, dict[str, str]]:
-    """``model``'s table and its columns by field name (and by attribute name: ``category_id``), quoted for SQL."""
-    quote = connection.ops.quote_name
-    columns = {key: quote(field.column) for field in model._meta.concrete_fields for key in (field.name, field.attname)}
-    return quote(model._meta.db_table), columns
-
-
-_STOCK, _STOCK_COLUMN = sql_names(Stock)
-_PRODUCT, _PRODUCT_COLUMN = sql_names(Product)
-_PRODUCT_ID_TYPE = Stock._meta.get_field("product").db_type(connection)
-_QUANTITY_TYPE = Stock._meta.get_field("available").db_type(connection)
+_STOCK = sql_names(Stock)
+_PRODUCT = sql_names(Product)
+_STOCK_COLUMN, _PRODUCT_COLUMN = _STOCK.column, _PRODUCT.column
+_PRODUCT_ID_TYPE, _QUANTITY_TYPE = _STOCK.db_type["product"], _STOCK.db_type["available"]
 
 # ``STOCK_LOCK_FOR_PRICING``: lock the stock rows of some products, in ascending product id order (so concurrent
 # callers cannot deadlock), and read them with their products' prices; the product rows are read, not locked.
@@ -37,7 +28,7 @@ PRICING_FIELDS = ("id", "sku", "name", "price", "currency", "is_active")
 STOCK_LOCK_FOR_PRICING = (
     f"SELECT {', '.join(f'product.{_PRODUCT_COLUMN[name]}' for name in PRICING_FIELDS)},"  # noqa: S608 - our own tables
     f" stock.{_STOCK_COLUMN['available']}"
-    f" FROM {_STOCK} AS stock JOIN {_PRODUCT} AS product"
+    f" FROM {_STOCK.table} AS stock JOIN {_PRODUCT.table} AS product"
     f" ON product.{_PRODUCT_COLUMN['id']} = stock.{_STOCK_COLUMN['product']}"
     f" WHERE stock.{_STOCK_COLUMN['product']} = ANY(%s::{_PRODUCT_ID_TYPE}[])"
     f" ORDER BY stock.{_STOCK_COLUMN['product']} FOR UPDATE OF stock"
@@ -47,7 +38,8 @@ STOCK_LOCK_FOR_PRICING = (
 # rows in one UPDATE; the CHECK ``available >= 0`` still guards it. Parameters: the new ``updated_at``, then
 # each row's product id and delta. A row per changed stock row: the product id, the new quantity.
 _STOCK_APPLY_HEAD = (
-    f"UPDATE {_STOCK} AS stock SET {_STOCK_COLUMN['available']} = stock.{_STOCK_COLUMN['available']} + change.delta,"  # noqa: S608 - our own table
+    f"UPDATE {_STOCK.table} AS stock"  # noqa: S608 - our own table
+    f" SET {_STOCK_COLUMN['available']} = stock.{_STOCK_COLUMN['available']} + change.delta,"
     f" {_STOCK_COLUMN['updated_at']} = %s FROM (VALUES "
 )
 _STOCK_CHANGE_ROW = f"(%s::{_PRODUCT_ID_TYPE}, %s::{_QUANTITY_TYPE})"

@@ -6,13 +6,12 @@ Every reservation runs ``RESERVATION_GET_LOCKED`` (almost always to find nothing
 the test database.
 """
 
-from django.db import connection
-
-from catalog_service.catalog.queries import sql_names
 from catalog_service.reservations.models import Reservation, ReservationLine
+from common.database.sql import sql_names
 
-_RESERVATION, _RESERVATION_COLUMN = sql_names(Reservation)
-_LINE, _LINE_COLUMN = sql_names(ReservationLine)
+_RESERVATION = sql_names(Reservation)
+_LINE = sql_names(ReservationLine)
+_RESERVATION_COLUMN, _LINE_COLUMN = _RESERVATION.column, _LINE.column
 
 # Every reservation field by attribute name, in the model's order: ``Model.from_db`` takes a full row so.
 RESERVATION_FIELDS = tuple(field.attname for field in Reservation._meta.concrete_fields)
@@ -21,7 +20,7 @@ RESERVATION_FIELDS = tuple(field.attname for field in Reservation._meta.concrete
 # waits). Parameter: the order id. At most one row, of the ``RESERVATION_FIELDS``.
 RESERVATION_GET_LOCKED = (
     f"SELECT {', '.join(_RESERVATION_COLUMN[name] for name in RESERVATION_FIELDS)}"  # noqa: S608 - our own table
-    f" FROM {_RESERVATION} WHERE {_RESERVATION_COLUMN['order_id']} = %s FOR UPDATE"
+    f" FROM {_RESERVATION.table} WHERE {_RESERVATION_COLUMN['order_id']} = %s FOR UPDATE"
 )
 
 # ``RESERVATION_INSERT``: a reservation and its lines in one statement, where the ORM needs two (and more
@@ -30,13 +29,12 @@ RESERVATION_GET_LOCKED = (
 # reservation of the same order breaks the unique ``order_id``.
 RESERVATION_INSERT_FIELDS = tuple(name for name in RESERVATION_FIELDS if name != Reservation._meta.pk.attname)
 LINE_FIELDS = ("product_id", "quantity", "unit_price")
-_LINE_TYPE = {field.name: field.db_type(connection) for field in ReservationLine._meta.concrete_fields}
-_line_arrays = ", ".join(f"%s::{_LINE_TYPE[name]}[]" for name in LINE_FIELDS)
+_line_arrays = ", ".join(f"%s::{_LINE.db_type[name]}[]" for name in LINE_FIELDS)
 RESERVATION_INSERT = (
-    f"WITH reservation AS (INSERT INTO {_RESERVATION}"  # noqa: S608 - our own tables
+    f"WITH reservation AS (INSERT INTO {_RESERVATION.table}"  # noqa: S608 - our own tables
     f" ({', '.join(_RESERVATION_COLUMN[name] for name in RESERVATION_INSERT_FIELDS)})"
     f" VALUES ({', '.join(['%s'] * len(RESERVATION_INSERT_FIELDS))}) RETURNING {_RESERVATION_COLUMN['id']}),"
-    f" reserved_lines AS (INSERT INTO {_LINE}"
+    f" reserved_lines AS (INSERT INTO {_LINE.table}"
     f" ({', '.join(_LINE_COLUMN[name] for name in ('reservation', *LINE_FIELDS))})"
     f" SELECT reservation.{_RESERVATION_COLUMN['id']}, {', '.join(f'line.{name}' for name in LINE_FIELDS)}"
     f" FROM reservation, UNNEST({_line_arrays}) AS line ({', '.join(LINE_FIELDS)}))"

@@ -12,46 +12,39 @@ import datetime
 import uuid
 from functools import cache
 
-from django.db import connection, models
+from django.db import connection
 
+from common.database.sql import sql_names
 from common.messaging.models import InboxMessage, OutboxMessage
-
-
-def _table(model: type[models.Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _columns(model: type[models.Model], *fields: str) -> list[str]:
-    column = {field.name: field.column for field in model._meta.concrete_fields}
-    return [connection.ops.quote_name(column[name]) for name in fields]
 
 
 @cache
 def _outbox_insert_sql() -> str:
-    names = ", ".join(
-        _columns(OutboxMessage, "id", "name", "queue", "version", "payload", "created_at", "attempts", "last_error")
-    )
+    outbox = sql_names(OutboxMessage)
+    names = outbox.columns(("id", "name", "queue", "version", "payload", "created_at", "attempts", "last_error"))
     return (
-        f"INSERT INTO {_table(OutboxMessage)} ({names})"  # noqa: S608 - our own table
+        f"INSERT INTO {outbox.table} ({names})"  # noqa: S608 - our own table
         " VALUES (%s, %s, %s, %s, %s::jsonb, %s, 0, '')"
     )
 
 
 @cache
 def _outbox_mark_sent_sql() -> str:
-    sent_at, attempts, message_id = _columns(OutboxMessage, "sent_at", "attempts", "id")
+    outbox = sql_names(OutboxMessage)
+    sent_at, attempts, message_id = (outbox.column[name] for name in ("sent_at", "attempts", "id"))
     # synchronous_commit off for this one statement: see outbox_mark_sent.
     return (
-        f"SET LOCAL synchronous_commit TO OFF; UPDATE {_table(OutboxMessage)} "  # noqa: S608 - our own table
+        f"SET LOCAL synchronous_commit TO OFF; UPDATE {outbox.table} "  # noqa: S608 - our own table
         f"SET {sent_at} = %s, {attempts} = {attempts} + 1 WHERE {message_id} = %s AND {sent_at} IS NULL"
     )
 
 
 @cache
 def _inbox_insert_sql() -> str:
-    message_id, name, processed_at = _columns(InboxMessage, "message_id", "name", "processed_at")
+    inbox = sql_names(InboxMessage)
+    message_id, name, processed_at = (inbox.column[field] for field in ("message_id", "name", "processed_at"))
     return (
-        f"INSERT INTO {_table(InboxMessage)} ({message_id}, {name}, {processed_at}) "  # noqa: S608 - our own table
+        f"INSERT INTO {inbox.table} ({message_id}, {name}, {processed_at}) "  # noqa: S608 - our own table
         f"VALUES (%s, %s, %s) ON CONFLICT ({message_id}) DO NOTHING RETURNING {message_id}"
     )
 

@@ -11,46 +11,18 @@ interpolated. ``tests/test_queries.py`` runs every statement against the test da
 that a statement cannot follow fails there.
 """
 
-from typing import Any
+from django.db import models
 
-from django.db import connection, models
-
+from common.database.sql import sql_names
 from orders_service.orders.models import IdempotencyKey, Order, OrderLine
 
-_quote = connection.ops.quote_name
-
-
-def _table(model: type[models.Model]) -> str:
-    return _quote(model._meta.db_table)
-
-
-def _field(model: type[models.Model], field_name: str) -> "models.Field[Any, Any]":
-    field = model._meta.get_field(field_name)
-    if not isinstance(field, models.Field):
-        raise TypeError(f"{model.__name__}.{field_name} is not a field with a column")
-    return field
-
-
-def _column(model: type[models.Model], field_name: str) -> str:
-    column = _field(model, field_name).column
-    if column is None:
-        raise TypeError(f"{model.__name__}.{field_name} has no column")
-    return _quote(column)
-
-
-def _columns(model: type[models.Model], field_names: tuple[str, ...], *, alias: str = "") -> str:
-    prefix = f"{alias}." if alias else ""
-    return ", ".join(prefix + _column(model, name) for name in field_names)
+_ORDER, _LINE, _KEY = sql_names(Order), sql_names(OrderLine), sql_names(IdempotencyKey)
 
 
 def _placeholder(model: type[models.Model], field_name: str) -> str:
     # JSON arrives as text: cast to the column's type.
-    field = _field(model, field_name)
-    return f"%s::{field.db_type(connection)}" if isinstance(field, models.JSONField) else "%s"
-
-
-def _array_type(model: type[models.Model], field_name: str) -> str:
-    return f"{_field(model, field_name).db_type(connection)}[]"
+    field = model._meta.get_field(field_name)
+    return f"%s::{sql_names(model).db_type[field_name]}" if isinstance(field, models.JSONField) else "%s"
 
 
 # ``ORDER_INSERT``: an order and its lines in one statement, where the ORM needs two (and more Python).
@@ -58,11 +30,11 @@ def _array_type(model: type[models.Model], field_name: str) -> str:
 # ids, quantities), unnested into rows.
 ORDER_INSERT_FIELDS = ("id", "user_id", "status", "created_at", "updated_at", "driven_at")
 ORDER_INSERT = (
-    f"WITH placed AS (INSERT INTO {_table(Order)} ({_columns(Order, ORDER_INSERT_FIELDS)})"  # noqa: S608 - our tables
+    f"WITH placed AS (INSERT INTO {_ORDER.table} ({_ORDER.columns(ORDER_INSERT_FIELDS)})"  # noqa: S608 - our tables
     f" VALUES ({', '.join(['%s'] * len(ORDER_INSERT_FIELDS))}))"
-    f" INSERT INTO {_table(OrderLine)} ({_columns(OrderLine, ('order', 'product_id', 'quantity'))})"
+    f" INSERT INTO {_LINE.table} ({_LINE.columns(('order', 'product_id', 'quantity'))})"
     " SELECT %s, line.product_id, line.quantity"
-    f" FROM UNNEST(%s::{_array_type(OrderLine, 'product_id')}, %s::{_array_type(OrderLine, 'quantity')})"
+    f" FROM UNNEST(%s::{_LINE.db_type['product_id']}[], %s::{_LINE.db_type['quantity']}[])"
     " AS line (product_id, quantity)"
 )
 
@@ -74,7 +46,7 @@ IDEMPOTENCY_KEY_INSERT_FIELDS = tuple(
     field.name for field in IdempotencyKey._meta.concrete_fields if not field.primary_key
 )
 IDEMPOTENCY_KEY_INSERT = (
-    f"INSERT INTO {_table(IdempotencyKey)} ({_columns(IdempotencyKey, IDEMPOTENCY_KEY_INSERT_FIELDS)})"  # noqa: S608
+    f"INSERT INTO {_KEY.table} ({_KEY.columns(IDEMPOTENCY_KEY_INSERT_FIELDS)})"  # noqa: S608
     f" VALUES ({', '.join(_placeholder(IdempotencyKey, name) for name in IDEMPOTENCY_KEY_INSERT_FIELDS)})"
 )
 
@@ -87,11 +59,11 @@ ORDER_TRANSITION_RETURNING = ("user_id", "total", "currency", "reject_reason", "
 
 
 def _order_transition_statement(*changed_fields: str) -> str:
-    assignments = ", ".join(f"{_column(Order, name)} = %s" for name in ("status", "updated_at", *changed_fields))
+    assignments = ", ".join(f"{_ORDER.column[name]} = %s" for name in ("status", "updated_at", *changed_fields))
     return (
-        f"UPDATE {_table(Order)} SET {assignments}"  # noqa: S608 - our own table and columns
-        f" WHERE {_column(Order, 'id')} = %s AND {_column(Order, 'status')} = %s"
-        f" RETURNING {_columns(Order, ORDER_TRANSITION_RETURNING)}"
+        f"UPDATE {_ORDER.table} SET {assignments}"  # noqa: S608 - our own table and columns
+        f" WHERE {_ORDER.column['id']} = %s AND {_ORDER.column['status']} = %s"
+        f" RETURNING {_ORDER.columns(ORDER_TRANSITION_RETURNING)}"
     )
 
 
@@ -105,10 +77,10 @@ ORDER_MARK_CANCELLED = _order_transition_statement()
 # The prices arrive as plain ``numeric``, as catalog sent them; the column's scale applies on assignment.
 ORDER_LINES_PRICE_RETURNING = ("product_id", "quantity", "unit_price")
 ORDER_LINES_PRICE = (
-    f"UPDATE {_table(OrderLine)} AS line SET {_column(OrderLine, 'unit_price')} = ("  # noqa: S608 - our own table
+    f"UPDATE {_LINE.table} AS line SET {_LINE.column['unit_price']} = ("  # noqa: S608 - our own table
     " SELECT price.unit_price"
-    f" FROM UNNEST(%s::{_array_type(OrderLine, 'product_id')}, %s::numeric[]) AS price (product_id, unit_price)"
-    f" WHERE price.product_id = line.{_column(OrderLine, 'product_id')}"
-    f") WHERE line.{_column(OrderLine, 'order')} = %s"
-    f" RETURNING {_columns(OrderLine, ORDER_LINES_PRICE_RETURNING, alias='line')}"
+    f" FROM UNNEST(%s::{_LINE.db_type['product_id']}[], %s::numeric[]) AS price (product_id, unit_price)"
+    f" WHERE price.product_id = line.{_LINE.column['product_id']}"
+    f") WHERE line.{_LINE.column['order']} = %s"
+    f" RETURNING {_LINE.columns(ORDER_LINES_PRICE_RETURNING, alias='line')}"
 )

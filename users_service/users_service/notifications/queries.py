@@ -8,19 +8,16 @@ renamed field or table changes the statements without an edit here; values are a
 """
 
 from django.contrib.auth import get_user_model
-from django.db import connection, models
+from django.db import models
 
+from common.database.sql import sql_names
 from users_service.notifications.models import Notification
 
-_quote = connection.ops.quote_name
 _User = get_user_model()
-_NOTIFICATIONS, _USERS = _quote(Notification._meta.db_table), _quote(_User._meta.db_table)
-_COLUMN = {
-    key: _quote(field.column) for field in Notification._meta.concrete_fields for key in (field.name, field.attname)
-}
+_NOTIFICATION, _USER = sql_names(Notification), sql_names(_User)
+_NOTIFICATIONS, _USERS, _COLUMN = _NOTIFICATION.table, _USER.table, _NOTIFICATION.column
 _NOTIFICATION_ID = _COLUMN[Notification._meta.pk.attname]
-_USER_COLUMN = {field.name: _quote(field.column) for field in _User._meta.concrete_fields}
-_USER_ID, _USER_EMAIL, _USER_IS_ACTIVE = (_USER_COLUMN[name] for name in (_User._meta.pk.name, "email", "is_active"))
+_USER_ID, _USER_EMAIL, _USER_IS_ACTIVE = (_USER.column[name] for name in (_User._meta.pk.name, "email", "is_active"))
 
 # Every notification field by attribute name, in the model's order: ``Model.from_db`` takes a full row so.
 NOTIFICATION_FIELDS = tuple(field.attname for field in Notification._meta.concrete_fields)

@@ -2,7 +2,7 @@
 
 Services refuse what they are asked with an ``ApplicationError`` (a code, a
 message and optional per-field messages), never a DRF exception, and never
-see the request. ``exception_handler``, DRF's exception handler in every
+see the request. ``ApplicationErrorHandler``, the exception handler of every
 service, turns it into the common shape, as drf-standardized-errors does for
 DRF's own exceptions (validation, authentication, permissions, not found).
 Errors raised outside DRF (an unknown URL, a server error, Django's debug
@@ -19,7 +19,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler
 from drf_standardized_errors.types import ExceptionHandlerContext
 from rest_framework import exceptions
-from rest_framework.response import Response
 
 
 class ApplicationError(Exception):
@@ -104,17 +103,17 @@ def _as_drf_exception(error: ApplicationError, context: ExceptionHandlerContext)
 
 
 class ApplicationErrorHandler(ExceptionHandler):
-    """drf-standardized-errors' handler, knowing ``ApplicationError`` too."""
+    """drf-standardized-errors' handler, knowing ``ApplicationError`` too.
+
+    Every service's ``DRF_STANDARDIZED_ERRORS["EXCEPTION_HANDLER_CLASS"]``; DRF's
+    ``EXCEPTION_HANDLER`` stays drf-standardized-errors' function, which runs this
+    class (and which its OpenAPI schema looks for to document the error responses).
+    """
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, ApplicationError):
             return _as_drf_exception(exc, self.context)
         return super().convert_known_exceptions(exc)
-
-
-def exception_handler(exc: Exception, context: ExceptionHandlerContext) -> Response | None:
-    """DRF's ``EXCEPTION_HANDLER`` in every service: every error, ``ApplicationError`` included, in the common shape."""
-    return ApplicationErrorHandler(exc, context).run()
 
 
 _CODES = {

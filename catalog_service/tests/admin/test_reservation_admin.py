@@ -4,7 +4,6 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from catalog_service.reservations.models import Reservation, ReservationLine
@@ -12,13 +11,6 @@ from catalog_service.reservations.models import Reservation, ReservationLine
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/reservations/reservation/"
-
-
-@pytest.fixture
-def operator(client):
-    user = get_user_model().objects.create_superuser(username="olga", email="olga@example.com", password="x")
-    client.force_login(user)
-    return client
 
 
 def reservation() -> Reservation:

@@ -1,15 +1,120 @@
-"""The one error format of every service: ``{type, errors: [{code, detail, attr}]}``.
+"""The one error format of every service: ``{type, errors: [{code, detail, attr}]}``, and the one error services raise.
 
-DRF errors get it from drf-standardized-errors. Errors raised outside DRF (an
-unknown URL, a server error, Django's debug pages) are turned into the same
-shape by ``JsonErrorMiddleware``, so no client ever sees an HTML error page.
-The admin keeps its HTML pages: operators use it in a browser.
+Services refuse what they are asked with an ``ApplicationError`` (a code, a
+message and optional per-field messages), never a DRF exception, and never
+see the request. ``ApplicationErrorHandler``, the exception handler of every
+service, turns it into the common shape, as drf-standardized-errors does for
+DRF's own exceptions (validation, authentication, permissions, not found).
+Errors raised outside DRF (an unknown URL, a server error, Django's debug
+pages) are turned into the same shape by ``JsonErrorMiddleware``, so no client
+ever sees an HTML error page. The admin keeps its HTML pages: operators use it
+in a browser.
 """
 
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from drf_standardized_errors.handler import ExceptionHandler
+from drf_standardized_errors.types import ExceptionHandlerContext
+from rest_framework import exceptions
+
+
+class ApplicationError(Exception):
+    """A service refusing what it was asked: ``code``, ``message`` and, for bad input, ``fields``.
+
+    ``fields`` maps a field name to its messages; the answer is then a
+    validation error naming each field (``attr``), one error per message.
+    Subclasses say what kind of refusal it is (``status``, the HTTP status
+    the handler answers with) and give a default code and message.
+    """
+
+    status: int = HTTPStatus.BAD_REQUEST
+    default_code: str = "invalid"
+    default_message: str = "Invalid input."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        fields: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.code = code or self.default_code
+        self.fields = {name: list(messages) for name, messages in (fields or {}).items()}
+        super().__init__(self.message)
+
+
+class AuthenticationError(ApplicationError):
+    """Credentials or a token refused (401)."""
+
+    status = HTTPStatus.UNAUTHORIZED
+    default_code = "authentication_failed"
+    default_message = "Incorrect authentication credentials."
+
+
+class ConflictError(ApplicationError):
+    """Refused in the current state of the thing (409), e.g. a category still in use, an order past cancelling."""
+
+    status = HTTPStatus.CONFLICT
+    default_code = "conflict"
+    default_message = "The request conflicts with the current state."
+
+
+class RateLimitError(ApplicationError):
+    """Too many attempts: try again in ``retry_after`` seconds (429 with ``Retry-After``)."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    default_code = "throttled"
+    default_message = "Request was throttled."
+
+    def __init__(self, message: str | None = None, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+def _as_drf_exception(error: ApplicationError, context: ExceptionHandlerContext) -> exceptions.APIException:
+    """The DRF exception a view would have raised for ``error``: same status, codes, details and headers."""
+    if error.fields:
+        return exceptions.ValidationError(
+            {
+                name: [exceptions.ErrorDetail(message, error.code) for message in messages]
+                for name, messages in error.fields.items()
+            }
+        )
+    if isinstance(error, RateLimitError):
+        # DRF adds "Expected available in N seconds." to the detail and Retry-After (N, rounded up).
+        return exceptions.Throttled(wait=error.retry_after, detail=error.message, code=error.code)
+    if error.status == HTTPStatus.UNAUTHORIZED:
+        refused = exceptions.AuthenticationFailed(error.message, error.code)
+        # As APIView.handle_exception does for the DRF exception: name the scheme, or answer 403 without one.
+        view, request = context.get("view"), context.get("request")
+        auth_header = view.get_authenticate_header(request) if view is not None and request is not None else None
+        if auth_header:
+            refused.auth_header = auth_header  # type: ignore[attr-defined]  # read by the handler, as in DRF
+        else:
+            refused.status_code = HTTPStatus.FORBIDDEN
+        return refused
+    other = exceptions.APIException(error.message, error.code)
+    other.status_code = error.status
+    return other
+
+
+class ApplicationErrorHandler(ExceptionHandler):
+    """drf-standardized-errors' handler, knowing ``ApplicationError`` too.
+
+    Every service's ``DRF_STANDARDIZED_ERRORS["EXCEPTION_HANDLER_CLASS"]``; DRF's
+    ``EXCEPTION_HANDLER`` stays drf-standardized-errors' function, which runs this
+    class (and which its OpenAPI schema looks for to document the error responses).
+    """
+
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, ApplicationError):
+            return _as_drf_exception(exc, self.context)
+        return super().convert_known_exceptions(exc)
+
 
 _CODES = {
     400: "bad_request",
@@ -39,7 +144,7 @@ def error_response(*, status: int, detail: str, code: str | None = None, attr: s
 class JsonErrorMiddleware:
     """Turn any HTML error response outside the admin into the common JSON error shape."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.html_prefixes = (f"/{settings.ADMIN_URL_PREFIX}",)
 
@@ -53,17 +158,17 @@ class JsonErrorMiddleware:
         return error_response(status=status, detail=HTTPStatus(status).phrase + ".")
 
 
-def bad_request(request, exception=None):
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(status=400, detail="Bad request.")
 
 
-def permission_denied(request, exception=None):
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(status=403, detail="You do not have permission to perform this action.")
 
 
-def page_not_found(request, exception=None):
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(status=404, detail="Not found.")
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> JsonResponse:
     return error_response(status=500, detail="A server error occurred.")

@@ -1,13 +1,19 @@
 """users_service's admin: local accounts, users / roles / tokens with search and filters."""
 
+import uuid
+
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from common.messaging.models import OutboxMessage
 from tests.factories import PASSWORD, StaffFactory, UserFactory
 from tests.helpers import token_pair
+from users_service.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
+
+NOTIFICATIONS = "/admin/notifications/notification/"
 
 
 @pytest.fixture
@@ -86,3 +92,41 @@ def test_the_deactivate_action(admin_client):
     )
 
     assert OutboxMessage.objects.filter(payload__user_id__in=[user.id for user in users]).count() == 4
+
+
+def notification(*, user_id: int, order_id: uuid.UUID | None = None) -> Notification:
+    return Notification.objects.create(
+        user_id=user_id,
+        order_id=order_id or uuid.uuid4(),
+        order_status=Notification.OrderStatus.CONFIRMED,
+        subject="Your order is confirmed",
+        message="Your order is confirmed.",
+        created_at=timezone.now(),
+    )
+
+
+@pytest.mark.parametrize("by", ["order_id", "user_id"])
+def test_notifications_are_found_by_order_id_or_user_id(admin_client, by):
+    wanted, other = notification(user_id=7), notification(user_id=8)
+
+    found = admin_client.get(NOTIFICATIONS, {"q": str(getattr(wanted, by))}).context["cl"].result_list
+
+    assert list(found) == [wanted]
+    assert other not in found
+
+
+@pytest.mark.parametrize("term", ["not-a-uuid", "9" * 30])
+def test_a_notification_search_that_is_no_id_finds_nothing(admin_client, term):
+    notification(user_id=7)
+
+    response = admin_client.get(NOTIFICATIONS, {"q": term})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
+
+
+def test_a_notification_cannot_be_added_or_changed(admin_client):
+    told = notification(user_id=7)
+
+    assert admin_client.get(f"{NOTIFICATIONS}{told.pk}/change/").context["has_change_permission"] is False
+    assert admin_client.get(f"{NOTIFICATIONS}add/").status_code == 403

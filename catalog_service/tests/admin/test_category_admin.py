@@ -1,18 +1,10 @@
 import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
-from django.contrib.auth import get_user_model
 
 from catalog_service.catalog.models import Category
 from tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator(client):
-    user = get_user_model().objects.create_superuser(username="olga", email="olga@example.com", password="x")
-    client.force_login(user)
-    return client
 
 
 def test_adding_a_subcategory_is_logged(operator):

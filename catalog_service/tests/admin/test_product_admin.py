@@ -4,20 +4,12 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.contrib.auth import get_user_model
 
 from catalog_service.catalog.models import Product, Stock
 from tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/catalog/product/"
-
-
-@pytest.fixture
-def operator(client):
-    user = get_user_model().objects.create_superuser(username="olga", email="olga@example.com", password="x")
-    client.force_login(user)
-    return client
 
 
 def changelist_post(products, *, prices, stocks, action="", selected=()) -> dict:

@@ -1,25 +1,16 @@
-"""Outbox, inbox and dead letters in every service's admin, with their states."""
+"""Outbox, inbox and dead letters in every service's admin, with their states.
+
+Read-only: rows are written only by the messaging code; operators look and act through the actions.
+"""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 
+from common.admin_mixins import ReadOnlyAdminMixin
 from common.messaging.dead_letters import dead_letter_discard, dead_letter_replay
 from common.messaging.models import DeadLetter, InboxMessage, OutboxMessage
 from common.messaging.outbox import outbox_send_now
 from common.messaging.publisher import PublishFailed
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Operators look and act through actions; rows are written only by the messaging code."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class OutboxStateFilter(admin.SimpleListFilter):
@@ -38,7 +29,7 @@ class OutboxStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdmin):
+class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "name", "state", "attempts", "created_at", "sent_at", "short_error"]
     list_filter = [OutboxStateFilter, "name"]
     search_fields = ["=id", "name"]
@@ -63,7 +54,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(InboxMessage)
-class InboxMessageAdmin(ReadOnlyAdmin):
+class InboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["message_id", "name", "processed_at"]
     list_filter = ["name"]
     search_fields = ["=message_id"]
@@ -72,7 +63,9 @@ class InboxMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DeadLetter)
-class DeadLetterAdmin(ReadOnlyAdmin):
+class DeadLetterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The detail page is viewable; the actions are the only way to change a dead letter."""
+
     list_display = ["message_id", "name", "state", "attempts", "created_at", "updated_at", "short_error"]
     list_filter = ["state", "name"]
     search_fields = ["=message_id", "name"]
@@ -88,10 +81,6 @@ class DeadLetterAdmin(ReadOnlyAdmin):
         "error",
     ]
     actions = ["replay", "discard"]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        # The detail page is viewable; the actions are the only way to change a dead letter.
-        return False
 
     @admin.display(description="error")
     def short_error(self, dead_letter: DeadLetter) -> str:

@@ -44,6 +44,7 @@ __all__ = [
     "test_patched_libraries_are_the_versions_the_patches_were_checked_against",
     # The service's own contract.
     "test_admin_login_page_renders",
+    "test_application_error_is_answered_in_the_common_error_shape",
     "test_celery_app_consumes_only_its_own_queue_with_at_least_once_delivery",
     "test_debug_is_off_outside_local_settings",
     "test_docs_are_served_without_internet",
@@ -169,6 +170,78 @@ def test_server_error_is_json_in_the_common_error_shape(rf):
 
     body = assert_common_error_shape(response, status=500)
     assert body["type"] == "server_error"
+
+
+def _application_error_cases():
+    from common.errors import ApplicationError, AuthenticationError, ConflictError, RateLimitError
+
+    yield pytest.param(
+        ApplicationError(fields={"email": ["Taken."], "roles": ["Unknown role: a.", "Unknown role: b."]}),
+        400,
+        {
+            "type": "validation_error",
+            "errors": [
+                {"code": "invalid", "detail": "Taken.", "attr": "email"},
+                {"code": "invalid", "detail": "Unknown role: a.", "attr": "roles"},
+                {"code": "invalid", "detail": "Unknown role: b.", "attr": "roles"},
+            ],
+        },
+        {},
+        id="fields",
+    )
+    yield pytest.param(
+        ApplicationError("Still in use.", code="in_use"),
+        400,
+        {"type": "client_error", "errors": [{"code": "in_use", "detail": "Still in use.", "attr": None}]},
+        {},
+        id="message",
+    )
+    yield pytest.param(
+        ConflictError("Cannot now."),
+        409,
+        {"type": "client_error", "errors": [{"code": "conflict", "detail": "Cannot now.", "attr": None}]},
+        {},
+        id="conflict",
+    )
+    yield pytest.param(
+        AuthenticationError("Refused."),
+        401,
+        {"type": "client_error", "errors": [{"code": "authentication_failed", "detail": "Refused.", "attr": None}]},
+        {"WWW-Authenticate": 'Bearer realm="api"'},
+        id="authentication",
+    )
+    yield pytest.param(
+        RateLimitError("Slow down.", retry_after=2.5),
+        429,
+        {
+            "type": "client_error",
+            "errors": [{"code": "throttled", "detail": "Slow down. Expected available in 3 seconds.", "attr": None}],
+        },
+        {"Retry-After": "3"},
+        id="rate-limit",
+    )
+
+
+@pytest.mark.parametrize(("error", "status", "body", "headers"), list(_application_error_cases()))
+def test_application_error_is_answered_in_the_common_error_shape(rf, error, status, body, headers):
+    from rest_framework.permissions import AllowAny
+    from rest_framework.views import APIView
+
+    class RefusingApi(APIView):
+        authentication_classes: list = []
+        permission_classes = [AllowAny]
+
+        def get_authenticate_header(self, request) -> str:
+            return 'Bearer realm="api"'
+
+        def get(self, request):
+            raise error
+
+    response = RefusingApi.as_view()(rf.get("/api/v1/anything/"))
+    response.render()
+
+    assert assert_common_error_shape(response, status=status) == body
+    assert {name: response[name] for name in headers} == headers
 
 
 def test_debug_is_off_outside_local_settings():

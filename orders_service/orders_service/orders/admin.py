@@ -1,30 +1,25 @@
 """Orders for operators: lines inline, filters by status and date, search by id and user, cancel and re-drive."""
 
-import uuid
-
 from django.contrib import admin, messages
 
+from common.admin_mixins import ExactIdSearchMixin, ReadOnlyAdminMixin
 from orders_service.orders import services
 from orders_service.orders.models import IdempotencyKey, Order, OrderLine
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderLine
     fields = ["product_id", "quantity", "unit_price"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ExactIdSearchMixin, admin.ModelAdmin):
     list_display = ["id", "user_id", "status", "total", "currency", "created_at", "updated_at"]
     list_filter = ["status", "created_at", "updated_at"]
     date_hierarchy = "created_at"
-    search_fields = ["id", "user_id"]
+    # Exact matches only: an order id or a user id.
+    uuid_search_field = "id"
+    integer_search_field = "user_id"
     search_help_text = "An order id (uuid) or a user id."
     readonly_fields = [
         "id",
@@ -44,19 +39,6 @@ class OrderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         # Orders are placed through the API (idempotency, saga); operators act through the actions.
         return False
-
-    def get_search_results(self, request, queryset, search_term):
-        # Exact matches only: an order id or a user id (partial uuids or text match nothing, never a 500).
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        try:
-            return queryset.filter(id=uuid.UUID(term)), False
-        except ValueError:
-            pass
-        if term.isdigit() and int(term) < 2**63:
-            return queryset.filter(user_id=int(term)), False
-        return queryset.none(), False
 
     @admin.action(description="Cancel the selected confirmed orders")
     def cancel(self, request, queryset):
@@ -79,7 +61,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
+class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["key", "user_id", "order_id", "response_status", "created_at"]
     search_fields = ["=key"]
     readonly_fields = [
@@ -91,9 +73,4 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
         "order",
         "created_at",
     ]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    can_delete = True

@@ -68,6 +68,26 @@ def test_search_by_order_id_finds_the_order(operator_client):
     assert str(other.id) not in response.content.decode()
 
 
+def test_search_by_user_id_finds_their_orders(operator_client):
+    theirs, other = OrderFactory(user_id=41), OrderFactory(user_id=42)
+
+    found = operator_client.get("/admin/orders/order/", {"q": "41"}).context["cl"].result_list
+
+    assert list(found) == [theirs]
+    assert other not in found
+
+
+def test_an_orders_lines_cannot_be_changed_on_its_page(operator_client):
+    order = OrderFactory()
+    OrderLineFactory(order=order)
+
+    [lines] = operator_client.get(f"/admin/orders/order/{order.id}/change/").context["inline_admin_formsets"]
+
+    assert lines.has_add_permission is False
+    assert lines.has_change_permission is False
+    assert lines.has_delete_permission is False
+
+
 def test_replay_action_sends_the_dead_letter_again(operator_client, parked, broker):
     response = operator_client.post(
         "/admin/messaging/deadletter/", {"action": "replay", "_selected_action": [parked.pk]}

@@ -2,8 +2,9 @@ import time
 
 import pytest
 
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 from tests.helpers import login
+from users_service.accounts import login_throttle, services
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +90,15 @@ def test_an_unreachable_cache_does_not_break_logins(api_client, limits, settings
 
     assert login(api_client, username=user.username, password="wrong").status_code == 401
     assert login(api_client, username=user.username).status_code == 200
+
+
+def test_a_locked_out_login_is_refused_with_the_seconds_to_wait(limits):
+    user = UserFactory()
+    for _ in range(3):
+        with pytest.raises(services.InvalidCredentials):
+            services.token_obtain(username=user.username, password="wrong", client_address="10.2.2.2")
+
+    with pytest.raises(login_throttle.LoginLocked) as locked:
+        services.token_obtain(username=user.username, password=PASSWORD, client_address="10.3.3.3")
+
+    assert 0 < locked.value.retry_after <= 60

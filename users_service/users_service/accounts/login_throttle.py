@@ -31,13 +31,14 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from redis.exceptions import RedisError
-from rest_framework import exceptions
+
+from common.errors import RateLimitError
 
 logger = logging.getLogger(__name__)
 
 
-class LoginLocked(exceptions.Throttled):
-    default_detail = "Too many failed logins. Try again later."
+class LoginLocked(RateLimitError):
+    default_message = "Too many failed logins. Try again later."
     default_code = "throttled"
 
 
@@ -58,7 +59,7 @@ def login_lock_check(*, username: str, client_address: str) -> None:
         return
     if locks:
         wait = max(max(locks.values()) - time.time(), 1)
-        raise LoginLocked(wait=wait)
+        raise LoginLocked(retry_after=wait)
 
 
 def login_failure_record(*, username: str, client_address: str) -> None:

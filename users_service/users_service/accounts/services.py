@@ -8,11 +8,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework import exceptions, serializers
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from common.errors import ApplicationError, AuthenticationError
 from common.messaging import outbox
 from users_service.accounts import login_throttle
 from users_service.accounts.models import User
@@ -21,13 +21,13 @@ from users_service.accounts.tokens import RefreshToken, TokenPair, token_backend
 logger = logging.getLogger(__name__)
 
 
-class InvalidCredentials(exceptions.AuthenticationFailed):
-    default_detail = "No active account found with the given credentials."
+class InvalidCredentials(AuthenticationError):
+    default_message = "No active account found with the given credentials."
     default_code = "authentication_failed"  # the 401 codes the OpenAPI schema declares
 
 
-class RefreshTokenRejected(exceptions.AuthenticationFailed):
-    default_detail = "Refresh token is invalid, expired, or already used."
+class RefreshTokenRejected(AuthenticationError):
+    default_message = "Refresh token is invalid, expired, or already used."
     default_code = "authentication_failed"
 
 
@@ -51,22 +51,23 @@ def user_register(*, username: str, email: str, password: str) -> User:
     if password_errors := _password_errors(password=password, user=candidate):
         errors["password"] = password_errors
     if errors:
-        raise serializers.ValidationError(errors)
+        raise ApplicationError(fields=errors)
     candidate.set_password(password)
     try:
         with transaction.atomic():
             candidate.save()
     except IntegrityError as error:  # a concurrent registration took the name first
-        raise serializers.ValidationError(
-            {"username": ["A user with that username or email already exists."]}
-        ) from error
+        raise ApplicationError(fields={"username": ["A user with that username or email already exists."]}) from error
     return candidate
 
 
-def token_obtain(*, username: str, password: str, client_address: str, request=None) -> TokenPair:
-    """Check the credentials (with failed-login lockout) and issue a token pair. Inactive accounts cannot log in."""
+def token_obtain(*, username: str, password: str, client_address: str) -> TokenPair:
+    """Check the credentials (with failed-login lockout) and issue a token pair. Inactive accounts cannot log in.
+
+    ``client_address`` is the caller's IP address (the API passes ``REMOTE_ADDR``), counted for the lockout.
+    """
     login_throttle.login_lock_check(username=username, client_address=client_address)
-    user = authenticate(request, username=username, password=password)
+    user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
         login_throttle.login_failure_record(username=username, client_address=client_address)
         raise InvalidCredentials()
@@ -152,7 +153,7 @@ def user_profile_update(
     if email is not None:
         email = User.objects.normalize_email(email).strip()
         if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-            raise serializers.ValidationError({"email": ["A user with that email already exists."]})
+            raise ApplicationError(fields={"email": ["A user with that email already exists."]})
         user.email = email
     if first_name is not None:
         user.first_name = first_name
@@ -162,16 +163,16 @@ def user_profile_update(
         with transaction.atomic():
             user.save(update_fields=["email", "first_name", "last_name"])
     except IntegrityError as error:
-        raise serializers.ValidationError({"email": ["A user with that email already exists."]}) from error
+        raise ApplicationError(fields={"email": ["A user with that email already exists."]}) from error
     return user
 
 
 def user_password_change(*, user: User, old_password: str, new_password: str) -> None:
     """Change the password and revoke every refresh token (other sessions must log in again)."""
     if not user.check_password(old_password):
-        raise serializers.ValidationError({"old_password": ["The current password is not correct."]})
+        raise ApplicationError(fields={"old_password": ["The current password is not correct."]})
     if password_errors := _password_errors(password=new_password, user=user):
-        raise serializers.ValidationError({"new_password": password_errors})
+        raise ApplicationError(fields={"new_password": password_errors})
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
@@ -190,14 +191,14 @@ def user_update_by_staff(
 ) -> User:
     """A staff member's changes to an account: activation, roles, profile fields."""
     if is_active is False and user.pk == actor.pk:
-        raise serializers.ValidationError({"is_active": ["You cannot deactivate your own account."]})
+        raise ApplicationError(fields={"is_active": ["You cannot deactivate your own account."]})
     with transaction.atomic():
         user_profile_update(user=user, email=email, first_name=first_name, last_name=last_name)
         if roles is not None:
             groups = list(Group.objects.filter(name__in=set(roles)))
             unknown = sorted(set(roles) - {group.name for group in groups})
             if unknown:
-                raise serializers.ValidationError({"roles": [f"Unknown role: {name}." for name in unknown]})
+                raise ApplicationError(fields={"roles": [f"Unknown role: {name}." for name in unknown]})
             user.groups.set(groups)
         if is_active is not None and is_active != user.is_active:
             if is_active:

@@ -57,9 +57,7 @@ class TokenObtainApi(PublicApi):
     def post(self, request: Request) -> Response:
         serializer = self.CredentialsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pair = services.token_obtain(
-            **serializer.validated_data, client_address=request.META.get("REMOTE_ADDR", ""), request=request
-        )
+        pair = services.token_obtain(**serializer.validated_data, client_address=request.META.get("REMOTE_ADDR", ""))
         return Response(TokenPairSerializer(pair).data)
 
 

@@ -184,6 +184,8 @@ def cache_settings(env: environ.Env, *, key_prefix: str) -> dict:
 DRF_STANDARDIZED_ERRORS = {
     # Every error, validation errors included, is {type, errors: [{code, detail, attr}]}.
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+    # The services' ApplicationError (common.errors) answered in that shape too, with its status and headers.
+    "EXCEPTION_HANDLER_CLASS": "common.errors.ApplicationErrorHandler",
 }
 
 

@@ -15,10 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler
 from drf_standardized_errors.types import ExceptionHandlerContext
 from rest_framework import exceptions
+from rest_framework.fields import get_error_detail
 
 
 class ApplicationError(Exception):
@@ -113,6 +115,9 @@ class ApplicationErrorHandler(ExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, ApplicationError):
             return _as_drf_exception(exc, self.context)
+        if isinstance(exc, DjangoValidationError):
+            # A model's own validation (full_clean, a unique field), keyed by field: a validation error.
+            return exceptions.ValidationError(detail=get_error_detail(exc))
         return super().convert_known_exceptions(exc)
 
 

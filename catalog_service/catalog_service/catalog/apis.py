@@ -17,14 +17,12 @@ Public reads are served from a cache that every write invalidates when it commit
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions, serializers, status
-from rest_framework.fields import get_error_detail
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,16 +39,6 @@ MAX_STOCK = 2_147_483_647  # the stock column is a Postgres integer
 
 def _is_catalog_manager(request: Request) -> bool:
     return has_role(request.user, CATALOG_MANAGER)
-
-
-def _as_api_error(error: DjangoValidationError) -> exceptions.ValidationError:
-    return exceptions.ValidationError(detail=get_error_detail(error))
-
-
-class CategoryInUseError(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "category_in_use"
-    default_detail = "The category still has products or subcategories."
 
 
 class _Error409Serializer(serializers.Serializer):
@@ -109,10 +97,7 @@ class CategoryListCreateApi(GenericAPIView):
         """Create a category (catalog managers); the slug is derived from the name when not given."""
         serializer = CategoryInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            category = services.category_create(**serializer.validated_data)
-        except DjangoValidationError as error:
-            raise _as_api_error(error) from error
+        category = services.category_create(**serializer.validated_data)
         return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
 
 
@@ -140,10 +125,7 @@ class CategoryDetailApi(GenericAPIView):
         category = self._category(slug)
         serializer = CategoryInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            category = services.category_update(category=category, data=serializer.validated_data)
-        except DjangoValidationError as error:
-            raise _as_api_error(error) from error
+        category = services.category_update(category=category, data=serializer.validated_data)
         return Response(CategoryOutputSerializer(category).data)
 
     @extend_schema(
@@ -152,10 +134,7 @@ class CategoryDetailApi(GenericAPIView):
     )
     def delete(self, request: Request, slug: str) -> Response:
         """Delete a category that has no products and no subcategories (catalog managers); else 409."""
-        try:
-            services.category_delete(category=self._category(slug))
-        except services.CategoryInUse as error:
-            raise CategoryInUseError(str(error)) from error
+        services.category_delete(category=self._category(slug))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -234,12 +213,9 @@ class ProductListCreateApi(GenericAPIView):
         )
 
     def _page(self, request: Request, *, include_inactive: bool) -> Response:
-        try:
-            products: QuerySet[Product] = selectors.product_list(
-                filters=request.query_params, include_inactive=include_inactive
-            )
-        except DjangoValidationError as error:
-            raise _as_api_error(error) from error
+        products: QuerySet[Product] = selectors.product_list(
+            filters=request.query_params, include_inactive=include_inactive
+        )
         page = self.paginate_queryset(products)
         return self.get_paginated_response(ProductOutputSerializer(page, many=True).data)
 
@@ -248,10 +224,7 @@ class ProductListCreateApi(GenericAPIView):
         """Create a product with its stock (catalog managers)."""
         serializer = ProductInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            product = services.product_create(**serializer.validated_data)
-        except DjangoValidationError as error:
-            raise _as_api_error(error) from error
+        product = services.product_create(**serializer.validated_data)
         product = selectors.product_get(product_id=product.pk, include_inactive=True)
         return _product_response(product, status_code=status.HTTP_201_CREATED)
 
@@ -281,10 +254,7 @@ class ProductDetailApi(GenericAPIView):
         product = self._product(request, product_id)
         serializer = ProductInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            product = services.product_update(product=product, data=serializer.validated_data)
-        except DjangoValidationError as error:
-            raise _as_api_error(error) from error
+        product = services.product_update(product=product, data=serializer.validated_data)
         return _product_response(selectors.product_get(product_id=product.pk, include_inactive=True))
 
     @extend_schema(responses={204: OpenApiResponse(description="Deactivated.")}, tags=["products"])

@@ -1,8 +1,9 @@
 """Writes to the catalogue: categories, products and stock.
 
-Services raise ``django.core.exceptions.ValidationError`` keyed by field for bad input (the API turns it
-into a 400 naming the field), ``CategoryInUse`` when a category cannot be deleted, and
-``InsufficientStock`` when a stock change would take ``available`` below zero.
+Services raise ``django.core.exceptions.ValidationError`` keyed by field for bad input (as the models'
+own validation does; ``common.errors``' handler answers it as a 400 naming the field), ``CategoryInUse``
+(an ``ApplicationError``: 409) when a category cannot be deleted, and ``InsufficientStock`` when a stock
+change would take ``available`` below zero (the saga turns it into a rejection, never an HTTP answer).
 
 For the order saga (which runs in this service's Celery worker):
 - ``stock_adjust(product_id=, delta=)`` changes one product's available quantity by ``delta`` with a
@@ -32,10 +33,14 @@ from catalog_service.catalog.category_tree import category_descendant_ids
 from catalog_service.catalog.models import Category, Product, Stock
 from catalog_service.catalog.public_cache import catalog_changed
 from catalog_service.catalog.selectors import PRODUCT_ID_MAX, ProductPrice
+from common.errors import ConflictError
 
 
-class CategoryInUse(Exception):
+class CategoryInUse(ConflictError):
     """The category still has products or subcategories."""
+
+    default_code = "category_in_use"
+    default_message = "The category still has products or subcategories."
 
 
 class InsufficientStock(Exception):

@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -19,18 +19,6 @@ from orders_service.orders.json_bodies import order_row_as_json, request_fingerp
 from orders_service.orders.models import Order
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The order cannot be changed in its current status."
-
-
-class IdempotencyKeyReusedError(APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_code = "idempotency_key_reused"
-    default_detail = "This Idempotency-Key was already used with a different request body."
 
 
 class OrderLineOutputSerializer(serializers.Serializer):
@@ -123,23 +111,18 @@ class OrderPlaceApi(GenericAPIView):
             )
         fingerprint = request_fingerprint(request.data)
         serializer = OrderPlaceInputSerializer(data=request.data)
-        try:
-            if serializer.is_valid():
-                stored = services.order_place_idempotent(
-                    user_id=request.user.id,
-                    key=key,
-                    request_fingerprint=fingerprint,
-                    lines=[services.OrderLineInput(**item) for item in serializer.validated_data["items"]],
-                )
-            else:
-                # A key used before answers as the first time (a 422 for another body), even with this body.
-                stored = services.idempotent_response_get(
-                    user_id=request.user.id, key=key, request_fingerprint=fingerprint
-                )
-                if stored is None:
-                    raise ValidationError(serializer.errors)
-        except services.IdempotencyKeyReused as error:
-            raise IdempotencyKeyReusedError from error
+        if serializer.is_valid():
+            stored = services.order_place_idempotent(
+                user_id=request.user.id,
+                key=key,
+                request_fingerprint=fingerprint,
+                lines=[services.OrderLineInput(**item) for item in serializer.validated_data["items"]],
+            )
+        else:
+            # A key used before answers as the first time (a 422 for another body), even with this body.
+            stored = services.idempotent_response_get(user_id=request.user.id, key=key, request_fingerprint=fingerprint)
+            if stored is None:
+                raise ValidationError(serializer.errors)
         headers = {}
         if stored.order_id:
             headers["Location"] = request.build_absolute_uri(
@@ -176,9 +159,6 @@ class OrderCancelApi(APIView):
     def post(self, request, order_id):
         if selectors.order_get(user=request.user, order_id=order_id) is None:
             raise NotFound
-        try:
-            services.order_cancel(order_id=order_id)
-        except services.OrderCannotBeCancelled as error:
-            raise Conflict(str(error)) from error
+        services.order_cancel(order_id=order_id)
         order = selectors.order_get(user=request.user, order_id=order_id)
         return Response(OrderOutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)

@@ -13,12 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from common.errors import ApplicationError, ConflictError
 from common.messaging import outbox
 from orders_service.orders import queries
 from orders_service.orders.json_bodies import order_as_json
@@ -28,12 +30,18 @@ from orders_service.orders.models import IdempotencyKey, Order, OrderLine
 logger = logging.getLogger(__name__)
 
 
-class OrderCannotBeCancelled(Exception):
+class OrderCannotBeCancelled(ConflictError):
     """Only a confirmed order can be cancelled (a cancelling one is accepted again, idempotently)."""
 
+    default_message = "The order cannot be changed in its current status."
 
-class IdempotencyKeyReused(Exception):
+
+class IdempotencyKeyReused(ApplicationError):
     """The Idempotency-Key was used before with another request body."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+    default_message = "This Idempotency-Key was already used with a different request body."
 
 
 # The HTTP status of a first placement: answered, and stored with the Idempotency-Key for repeats.

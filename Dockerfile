@@ -3,9 +3,10 @@
 # in their command and working directory (see compose.yaml).
 #
 #   docker build -t shop-app:local .
-#   docker run --rm -w /app/users_service -e DJANGO_SETTINGS_MODULE=users_service.settings.production \
-#     -e DJANGO_SECRET_KEY=... -e DATABASE_URL=... -e REDIS_URL=... -e DJANGO_STATIC_ROOT=/app/static/users_service \
-#     shop-app:local granian --interface wsgi --host 0.0.0.0 --port 8001 --workers 2 --blocking-threads 1 users_service.wsgi:application
+#
+# Each container's command (web server, worker, migrations, scheduler) is that of shopctl/processes.py,
+# the one description of the processes; compose.yaml and deploy/k8s/ spell it out, and the tests hold
+# both to it.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -56,4 +57,4 @@ USER app
 EXPOSE 8001 8002 8003
 
 # Every container names its process (compose.yaml); without one, say so instead of guessing.
-CMD ["sh", "-c", "echo 'shop-app: give a command, e.g. granian --interface wsgi <service>.wsgi:application, celery -A <service> worker, celery -A common.scheduler beat (see compose.yaml)' >&2; exit 64"]
+CMD ["sh", "-c", "echo 'shop-app: give a command: a web server, a worker, migrations or the scheduler, as compose.yaml runs them (shopctl/processes.py describes each)' >&2; exit 64"]

@@ -716,7 +716,7 @@ def test_dockerignore_keeps_local_state_out_and_the_code_in():
     patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
     for path in [".var/secrets.env", ".var/venv/bin/python", ".git/HEAD", "common/shop_common.egg-info/PKG-INFO"]:
         assert dockerignored(path, patterns), f"{path} is sent to the build"
-    needed = ["requirements/base.txt", "common/pyproject.toml", "common/common/settings.py"]
+    needed = ["requirements/base.txt", "common/pyproject.toml", "common/common/settings/production.py"]
     for project in PROJECTS:
         needed += [f"{project}/manage.py", f"{project}/{project}/settings/production.py"]
     for path in needed:

@@ -90,12 +90,6 @@ def delivery_settings(*, visibility_timeout: int) -> dict:
     }
 
 
-def django_settings(*, broker_url: str, visibility_timeout: int) -> dict:
-    """The ``CELERY_*`` Django settings of a service (read by ``create_celery_app``)."""
-    values = {"broker_url": broker_url, **delivery_settings(visibility_timeout=visibility_timeout)}
-    return {f"CELERY_{name.upper()}": value for name, value in values.items()}
-
-
 def create_celery_app(*, service: str) -> Celery:
     """The service's Celery app, configured from its ``CELERY_*`` Django settings.
 

@@ -21,7 +21,7 @@ through Django's ``ModelBackend``. A deactivation in users_service
 deactivates the mirror (``common.auth.deactivations``), which ends its
 sessions.
 
-Install: ``"common.admin_sso"`` in ``INSTALLED_APPS`` and the settings of
-``common.settings.admin_sso_settings``. users_service's own admin uses its
+Install: ``"common.admin_sso"`` in ``INSTALLED_APPS``, the settings of
+``common.settings.admin_sso`` and ``ADMIN_ROLE_PERMISSIONS``. users_service's own admin uses its
 local accounts and does not install this.
 """

@@ -46,6 +46,7 @@ __all__ = [
     "test_admin_login_page_renders",
     "test_application_error_is_answered_in_the_common_error_shape",
     "test_celery_app_consumes_only_its_own_queue_with_at_least_once_delivery",
+    "test_celery_app_has_every_delivery_setting_of_common_celery_app",
     "test_debug_is_off_outside_local_settings",
     "test_docs_are_served_without_internet",
     "test_liveness_answers_200",
@@ -261,6 +262,18 @@ def test_celery_app_consumes_only_its_own_queue_with_at_least_once_delivery():
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
     # One task at a time per worker process; common.celery_app.TaskTimeLimits enforces the time limits there.
     assert conf.worker_pool == "solo"
+
+
+def test_celery_app_has_every_delivery_setting_of_common_celery_app():
+    """common.settings.base names each CELERY_* setting; none of common.celery_app.delivery_settings is left out."""
+    from celery import current_app
+
+    from common import celery_app
+
+    conf = current_app.conf
+    expected = celery_app.delivery_settings(visibility_timeout=conf.broker_transport_options["visibility_timeout"])
+
+    assert {name: conf[name] for name in expected} == expected
 
 
 def test_production_settings_refuse_to_start_without_their_secrets():

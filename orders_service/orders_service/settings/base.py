@@ -1,93 +1,42 @@
-"""Settings of orders_service common to every environment.
+"""orders_service's settings in every environment: its name, schema, queue and apps, and what only it has.
 
-Every environment-dependent value is read from the environment; the pieces
-that must be the same in all three services come from ``common.settings``.
+Its admin signs operators in through users_service (``common.settings.admin_sso``);
+its cache holds customers' order lists; the saga has a timeout. What all three
+services share, and how it is read from the environment, is
+``common.settings.base``, imported first (``common.settings`` describes the layers).
 """
 
 from pathlib import Path
 
-import environ
-
-from common import celery_app
 from common import settings as shared
+from common.settings.admin_sso import *  # noqa: F403 - operators log into the admin with their users_service account
+from common.settings.base import *  # noqa: F403
+from common.settings.base import env
 
 SERVICE_NAME = "orders_service"
-BASE_DIR = Path(__file__).resolve().parents[2]
-
-env = environ.Env()
-
-SECRET_KEY = env.str("DJANGO_SECRET_KEY")
-DEBUG = False
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-
+DATABASE_SCHEMA = "orders"
+CELERY_TASK_DEFAULT_QUEUE = "orders"  # the only queue this service's worker consumes
 INSTALLED_APPS = [
-    *shared.DJANGO_APPS,
-    *shared.THIRD_PARTY_APPS,
-    *shared.COMMON_APPS,
+    *shared.SHARED_APPS,
     "common.auth.deactivations",  # tokens of deactivated users refused (catalog/orders.user_deactivated)
-    "common.admin_sso",  # operators log into the admin with their users_service account
+    "common.admin_sso",
     "orders_service.orders",
 ]
-MIDDLEWARE = shared.MIDDLEWARE
-TEMPLATES = shared.TEMPLATES
+
+BASE_DIR = Path(__file__).resolve().parents[2]
 ROOT_URLCONF = "orders_service.urls"
 WSGI_APPLICATION = "orders_service.wsgi.application"
-ADMIN_URL_PREFIX = "admin/"
-
-DATABASE_SCHEMA = "orders"
-DATABASES = {"default": shared.database(env, schema=DATABASE_SCHEMA)}
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-AUTH_PASSWORD_VALIDATORS = shared.AUTH_PASSWORD_VALIDATORS
-
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
-
-STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+DATABASES = shared.database_settings(env, service=SERVICE_NAME, schema=DATABASE_SCHEMA)
+# A customer's order list is cached per user (orders_service.orders.list_cache), in the broker's Redis unless
+# CACHE_URL says otherwise.
+CACHES = shared.cache_settings(env, service=SERVICE_NAME)
+SPECTACULAR_SETTINGS = shared.spectacular_settings(service=SERVICE_NAME, description="Orders and the order saga.")
 
-REST_FRAMEWORK = shared.REST_FRAMEWORK
-DRF_STANDARDIZED_ERRORS = shared.DRF_STANDARDIZED_ERRORS
-# JWT_ISSUER, JWT_PUBLIC_JWKS, JWT_JWKS_URL, ...: how tokens are verified (common.auth).
-globals().update(shared.jwt_verification_settings(env))
-# AUTHENTICATION_BACKENDS, USERS_SERVICE_URL, ADMIN_ROLE_PERMISSIONS: operator single sign-on (common.admin_sso).
-globals().update(
-    shared.admin_sso_settings(
-        env,
-        role_permissions={
-            "order_operator": ["orders.*", "messaging.view_*"],
-            "catalog_manager": ["orders.view_*"],
-        },
-    )
-)
-SPECTACULAR_SETTINGS = shared.spectacular_settings(
-    title="orders_service API",
-    description="Orders and the order saga.",
-)
-
-CELERY_TASK_DEFAULT_QUEUE = "orders"  # the only queue this service's worker consumes
-# CELERY_BROKER_URL, CELERY_TASK_ACKS_LATE, ...: the delivery settings shared by all services.
-globals().update(
-    celery_app.django_settings(
-        broker_url=env.str("REDIS_URL"),
-        visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=celery_app.VISIBILITY_TIMEOUT_SECONDS),
-    )
-)
-
-# A customer's order list is cached in Redis per user (orders_service.orders.list_cache). The cache shares the
-# broker's Redis unless CACHE_URL says otherwise; its keys carry the service's prefix, and nothing may ever call
-# cache.clear() on it (that would flush the broker's database).
-CACHES = shared.cache_settings(env, key_prefix="orders_service")
+ADMIN_ROLE_PERMISSIONS = {
+    "order_operator": ["orders.*", "messaging.view_*"],
+    "catalog_manager": ["orders.view_*"],
+}
 
 # An order pending or cancelling for longer is driven on again (its message re-sent) by orders.redrive_stuck_orders.
 ORDERS_SAGA_TIMEOUT_SECONDS = env.float("ORDERS_SAGA_TIMEOUT_SECONDS", default=30.0)
-
-# MESSAGING_*: publish timeout, retries and relay of common.messaging (outbox, inbox, dead letters).
-globals().update(shared.messaging_settings(env))
-
-LOGGING = shared.logging_settings(
-    level=env.str("DJANGO_LOG_LEVEL", default="INFO"), task_level=env.str("CELERY_TASK_LOG_LEVEL", default="WARNING")
-)

@@ -1,0 +1,138 @@
+"""The settings every service shares, written once; each service's settings add what makes it different.
+
+A service's settings modules are layers, as in cookiecutter-django; each one is
+the service's own module on top of, or under, its counterpart here::
+
+    <service>.settings.base        = common.settings.base     + the service's name, schema, queue, apps, own settings
+    <service>.settings.local       = <service>.settings.base  + common.settings.local
+    <service>.settings.production  = <service>.settings.base  + common.settings.production
+    <service>.settings.test        = <service>.settings.base  + common.settings.test
+
+``common.settings.base``, ``.local``, ``.production`` and ``.test`` (and
+``.admin_sso``, for the services whose admin signs operators in through
+users_service) are plain assignments, taken in with ``from ... import *`` as
+cookiecutter-django's ``local.py`` takes in its ``base.py``; the later import
+wins (an ``# isort: split`` keeps the order). What depends on the service (its
+database schema, its cache's key prefix, its API's title) is one call of a
+function below, assigned to its setting by name in the service's ``base.py``.
+
+Why not one ``service_settings(name=..., schema=..., ...)`` call: a function can
+only hand back a dict, and turning a dict into a module's settings takes
+``globals().update(...)``, which hides from a reader (and from linters and
+``grep``) which settings a module has. Star imports of modules of plain
+assignments are the one mechanism Python offers that keeps every setting
+written out by name, once.
+
+Importing this package reads nothing from the environment (``load_local_env_file``
+must run before the layers do); the layers read it when imported.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import environ
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
+
+
+def load_local_env_file(*, service: str) -> None:
+    """Load ``.var/env/<service>.env`` (written by ``./manage_all.sh up``) into the environment.
+
+    Only local and test settings call this, so ``manage.py`` and ``pytest``
+    work from a plain shell. Variables already in the environment win.
+    Production settings never read a file.
+    """
+    default_file = REPOSITORY_ROOT / ".var" / "env" / f"{service}.env"
+    env_file = Path(environ.Env().str("DJANGO_ENV_FILE", default=str(default_file)))
+    if env_file.is_file():
+        environ.Env.read_env(env_file, overwrite=False)
+
+
+# The apps of every service; a service's INSTALLED_APPS adds its own after these.
+SHARED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "drf_standardized_errors",
+    "common.database",
+    "common.health",
+    "common.messaging",
+]
+
+
+def database_settings(env: environ.Env, *, service: str, schema: str) -> dict[str, Any]:
+    """``DATABASES``: the service's own role, its own schema first on the search_path.
+
+    Tests run in a database of the service's own name (``test_shop_<service>``),
+    so the three services' test runs never share one.
+    """
+    config: dict[str, Any] = env.db_url("DATABASE_URL")
+    config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    # The role's own search_path says the same; repeating it here keeps a test
+    # database or a differently provisioned server on the right schema.
+    config.setdefault("OPTIONS", {})["options"] = f"-c search_path={schema}"
+    config["OPTIONS"].setdefault("connect_timeout", 5)
+    config["TEST"] = {"NAME": f"test_shop_{service}"}
+    return {"default": config}
+
+
+def cache_settings(
+    env: environ.Env,
+    *,
+    service: str,
+    location_variable: str = "CACHE_URL",
+    timeout_seconds: int = 300,
+    socket_timeout_seconds: float = 2,
+) -> dict[str, Any]:
+    """``CACHES``: Django's cache in Redis, shared by every worker process of the service.
+
+    The location is ``location_variable`` (default: ``REDIS_URL``, the broker's
+    Redis). The one rule for key prefixes: every key starts with the service's
+    name (``users_service:1:...``), as its other Redis keys do, so services (and
+    the Celery keys in the same Redis database) never collide; tests put
+    ``test-`` in front (``common.settings.test``). Never a per-process cache:
+    the web server runs several workers, and counters such as failed logins
+    must be seen by all of them. Nothing may call ``cache.clear()`` on it (that
+    would flush the broker's database).
+    """
+    return {
+        "default": {
+            "BACKEND": "common.cache.RedisCache",
+            "LOCATION": env.str(location_variable, default=env.str("REDIS_URL")),
+            "KEY_PREFIX": service,
+            "TIMEOUT": timeout_seconds,
+            "OPTIONS": {"socket_connect_timeout": socket_timeout_seconds, "socket_timeout": socket_timeout_seconds},
+        }
+    }
+
+
+def spectacular_settings(*, service: str, description: str) -> dict[str, Any]:
+    """``SPECTACULAR_SETTINGS``: OpenAPI; Swagger UI is served from the sidecar, so no internet is needed."""
+    return {
+        "TITLE": f"{service} API",
+        "DESCRIPTION": description,
+        "VERSION": "1.0.0",
+        "SERVE_INCLUDE_SCHEMA": False,
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "COMPONENT_SPLIT_REQUEST": True,
+        "ENUM_NAME_OVERRIDES": {
+            "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+            "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+            "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+        },
+        "POSTPROCESSING_HOOKS": [
+            "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+            "drf_spectacular.hooks.postprocess_schema_enums",
+            "common.openapi.list_index_attr_patterns",
+        ],
+    }

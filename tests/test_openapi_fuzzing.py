@@ -29,7 +29,7 @@ def _forget_failed_logins(system):
     yield
     client = redis.Redis.from_url(system.redis_url)
     try:
-        keys = list(client.scan_iter(match="users:*:login:*"))
+        keys = list(client.scan_iter(match="users_service:*:login:*"))
         if keys:
             client.delete(*keys)
     finally:

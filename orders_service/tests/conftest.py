@@ -13,7 +13,6 @@ __all__ = ["broker"]
 def _isolated_cache(settings):
     """Each test caches order lists under its own prefix: pages of an earlier test's rolled-back orders are never
     served to this one (no flush: the test broker shares the Redis database)."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-orders-{uuid.uuid4().hex}"},
-    }
+    default = settings.CACHES["default"]
+    prefix = f"{default['KEY_PREFIX']}-{uuid.uuid4().hex}"  # test-<service>-<test's own>
+    settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": prefix}}

@@ -8,10 +8,9 @@ pytest_plugins = ["common_testing.fixtures"]
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings):
     """Each test counts failed logins under its own cache prefix (no flush: the test broker shares the database)."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-users-{uuid.uuid4().hex}"},
-    }
+    default = settings.CACHES["default"]
+    prefix = f"{default['KEY_PREFIX']}-{uuid.uuid4().hex}"  # test-<service>-<test's own>
+    settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": prefix}}
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from shopctl import infrastructure, supervisor
-from shopctl.local import ROOT, VAR, Config, SetupError, admin_database_url, log, setup
-from shopctl.processes import PROCESSES_BY_NAME, SERVICES, Service, migrate_command
+from shopctl.local import ROOT, VAR, Config, SetupError, admin_database_url, ensure_system_packages, log, setup
+from shopctl.processes import CATALOG, PROCESSES_BY_NAME, SERVICES, SERVICES_BY_NAME, Service, migrate_command
 
 PYTHON = sys.executable
 BIN = supervisor.BIN
@@ -139,8 +139,7 @@ def cmd_up(config: Config, scale: dict[str, int]) -> int:
                 print("\n".join(output.read_text(errors="replace").splitlines()[-30:]), file=sys.stderr)
                 raise SetupError(f"migrations of {service.name} failed")
     log("loading the demo catalogue (creates only what is missing)")
-    catalog = next(service for service in SERVICES if service.name == "catalog_service")
-    demo = manage(catalog, ["load_demo_catalog"], capture_output=True, text=True)
+    demo = manage(CATALOG, ["load_demo_catalog"], capture_output=True, text=True)
     if demo.returncode:
         print(demo.stdout[-3000:], demo.stderr[-3000:], file=sys.stderr)
         raise SetupError("loading the demo catalogue failed")
@@ -262,7 +261,7 @@ def makemigrations_check() -> bool:
     return ok
 
 
-def with_servers_for_command(config: Config) -> tuple[bool, Callable[[], None]]:
+def with_servers_for_command(config: Config) -> Callable[[], None]:
     """Postgres and Redis for test and bench; the returned stop stops them only if this command started them."""
     _, started = prepare_supervisor(config, {})
     start_infrastructure(config)
@@ -272,19 +271,17 @@ def with_servers_for_command(config: Config) -> tuple[bool, Callable[[], None]]:
         if started:
             supervisor.stop_daemon()
 
-    return started, stop
+    return stop
 
 
 def ensure_wrk(config: Config) -> None:
-    from shopctl.local import ensure_system_packages
-
     ensure_system_packages(config, extra=(("wrk", "wrk"),))
 
 
 def cmd_test(config: Config) -> int:
     began = time.monotonic()
     ensure_wrk(config)
-    _, stop = with_servers_for_command(config)
+    stop = with_servers_for_command(config)
     try:
         steps = Steps()
         pytest = [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider"]
@@ -305,7 +302,7 @@ def cmd_test(config: Config) -> int:
 
 def cmd_bench(config: Config, arguments: Sequence[str]) -> int:
     ensure_wrk(config)
-    _, stop = with_servers_for_command(config)
+    stop = with_servers_for_command(config)
     try:
         return 0 if run([PYTHON, "bench/run.py", *arguments]) else 1
     finally:
@@ -356,8 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_logs(config, arguments.process)
             case "manage":
                 setup(config)
-                service = next(service for service in SERVICES if service.name == arguments.service)
-                return manage(service, arguments.arguments).returncode
+                return manage(SERVICES_BY_NAME[arguments.service], arguments.arguments).returncode
             case "test":
                 return cmd_test(config)
             case "bench":

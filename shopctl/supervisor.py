@@ -200,7 +200,11 @@ def supervisord_pid() -> int | None:
 
 
 def running() -> bool:
-    return CONF.exists() and supervisorctl("pid").returncode == 0 and supervisorctl("pid").stdout.strip().isdigit()
+    """Whether supervisord answers on its socket."""
+    if not CONF.exists():
+        return False
+    answer = supervisorctl("pid")
+    return answer.returncode == 0 and answer.stdout.strip().isdigit()
 
 
 def start_daemon() -> bool:

@@ -72,7 +72,7 @@ def parse_scale(values: Sequence[str]) -> dict[str, int]:
         if not count.isdigit() or int(count) < 1:
             raise SetupError(f"--scale {value}: the number of replicas must be a whole number of at least 1")
         if not kind.scalable and int(count) != 1:
-            raise SetupError(f"--scale {value}: {name} runs once by design (see README, Scale-out)")
+            raise SetupError(f"--scale {value}: {name} runs once by design: one process publishes the periodic tasks")
         if kind.role == "web" and int(count) != 1:
             raise SetupError(f"--scale {value}: web replicas need the gateway in front of them, which is not here yet")
         scale[name] = int(count)

@@ -47,7 +47,7 @@ __all__ = [
     "test_application_error_is_answered_in_the_common_error_shape",
     "test_celery_app_consumes_only_its_own_queue_with_at_least_once_delivery",
     "test_celery_app_has_every_delivery_setting_of_common_celery_app",
-    "test_debug_is_off_outside_local_settings",
+    "test_debug_is_off_in_production_settings_whatever_the_environment_says",
     "test_docs_are_served_without_internet",
     "test_liveness_answers_200",
     "test_production_settings_refuse_to_start_without_their_secrets",
@@ -245,8 +245,29 @@ def test_application_error_is_answered_in_the_common_error_shape(rf, error, stat
     assert {name: response[name] for name in headers} == headers
 
 
-def test_debug_is_off_outside_local_settings():
-    assert settings.DEBUG is False
+def test_debug_is_off_in_production_settings_whatever_the_environment_says():
+    # pytest-django turns DEBUG off for every test whatever the settings say: read the production settings
+    # in a process of their own, with every variable they require and DJANGO_DEBUG asking for it on.
+    environment = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": f"{settings.SERVICE_NAME}.settings.production",
+        "DJANGO_DEBUG": "true",
+        "DJANGO_SECRET_KEY": "production-settings-test-not-a-secret",
+        "DATABASE_URL": "postgres://probe:probe@127.0.0.1:5432/probe",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "JWT_PRIVATE_KEY": "production-settings-test-not-a-key",
+    }
+    result = subprocess.run(  # noqa: S603 - this interpreter, our own settings
+        [sys.executable, "-c", "from django.conf import settings; print(settings.DEBUG)"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "False"
 
 
 def test_celery_app_consumes_only_its_own_queue_with_at_least_once_delivery():

@@ -41,10 +41,20 @@ def test_a_deactivation_rolled_back_sends_nothing():
 
 
 def test_reactivation_lets_the_user_log_in_again(api_client):
+    # given: a deactivated user, who cannot log in
     user = UserFactory()
+    user.set_password("correct-horse-battery")
+    user.save(update_fields=["password"])
     services.user_deactivate(user=user)
+    credentials = {"username": user.username, "password": "correct-horse-battery"}
+    assert api_client.post("/api/v1/auth/token/", credentials, format="json").status_code == 401
 
+    # when
     services.user_update_by_staff(user=user, actor=UserFactory(is_staff=True), is_active=True)
 
+    # then
     user.refresh_from_db()
     assert user.is_active
+    response = api_client.post("/api/v1/auth/token/", credentials, format="json")
+    assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}

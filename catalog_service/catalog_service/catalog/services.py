@@ -364,6 +364,6 @@ def _duplicates(instance: Category | Product, *, unique_fields: tuple[str, ...])
         if instance.pk is not None:
             others = others.exclude(pk=instance.pk)
         if others.exists():
-            label = cast(models.Field[Any, Any], model._meta.get_field(field)).verbose_name  # a concrete column
+            label = cast("models.Field[Any, Any]", model._meta.get_field(field)).verbose_name  # a concrete column
             errors[field] = ValidationError(f"A {model._meta.verbose_name} with this {label} already exists.", "unique")
     return errors

@@ -7,6 +7,7 @@ Products are never deleted here, only deactivated: orders refer to them by id.
 """
 
 import csv
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -42,10 +43,10 @@ class StockListFilter(admin.SimpleListFilter):
     title = "stock"
     parameter_name = "stock"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: "admin.ModelAdmin[Product]") -> list[tuple[str, str]]:
         return [("in", "In stock"), ("out", "Out of stock")]
 
-    def queryset(self, request, queryset: QuerySet[Product]) -> QuerySet[Product]:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> QuerySet[Product]:
         if self.value() == "in":
             return queryset.filter(stock__available__gt=0)
         if self.value() == "out":
@@ -62,7 +63,7 @@ class ProductChangeListForm(forms.ModelForm):
         model = Product
         fields = ["price"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         stock = getattr(self.instance, "stock", None) if self.instance.pk else None
         self.initial["stock_available"] = stock.available if stock is not None else 0
@@ -96,11 +97,11 @@ class ProductAdmin(admin.ModelAdmin):
     actions = ["activate", "deactivate", "export_csv"]
     list_per_page = 50
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
         # Orders refer to products by id: deactivate a product instead of deleting it (as the API does).
         return False
 
-    def get_changelist_form(self, request, **kwargs):
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> type[ProductChangeListForm]:
         return ProductChangeListForm
 
     @admin.display(description="Stock", ordering="stock__available")
@@ -108,7 +109,7 @@ class ProductAdmin(admin.ModelAdmin):
         stock = getattr(product, "stock", None)
         return stock.available if stock is not None else 0
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         if "stock_available" in form.changed_data:
             services.stock_set(product_id=form.instance.pk, available=form.cleaned_data["stock_available"])

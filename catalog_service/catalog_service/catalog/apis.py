@@ -16,8 +16,11 @@ Decisions a client may rely on:
 Public reads are served from a cache that every write invalidates when it commits (see ``public_cache``).
 """
 
+from typing import Any, cast
+
 from django.conf import settings
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
@@ -41,33 +44,37 @@ def _is_catalog_manager(request: Request) -> bool:
     return has_role(request.user, CATALOG_MANAGER)
 
 
-class _Error409Serializer(serializers.Serializer):
+class _Error409Serializer(serializers.Serializer[dict[str, Any]]):
     code = serializers.ChoiceField(choices=[("category_in_use", "category_in_use")])
     detail = serializers.CharField()
     attr = serializers.CharField(allow_null=True)
 
 
-class ErrorResponse409Serializer(serializers.Serializer):
+class ErrorResponse409Serializer(serializers.Serializer[dict[str, Any]]):
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = _Error409Serializer(many=True)
+    # The stubs see Serializer.errors here; the metaclass takes the declared field out of the class.
+    errors = _Error409Serializer(many=True)  # type: ignore[assignment]
 
 
 # Categories
 
 
-class CategoryOutputSerializer(serializers.Serializer):
+class CategoryOutputSerializer(serializers.Serializer[Category]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     slug = serializers.SlugField()
-    parent = serializers.CharField(source="parent.slug", allow_null=True, help_text="The parent category's slug.")
+    # The stubs see Field.parent here; the metaclass takes the declared field out of the class.
+    parent = serializers.CharField(  # type: ignore[assignment]
+        source="parent.slug", allow_null=True, help_text="The parent category's slug."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
 
-class CategoryInputSerializer(serializers.Serializer):
+class CategoryInputSerializer(serializers.Serializer[Category]):
     name = serializers.CharField(max_length=100)
     slug = serializers.SlugField(max_length=100, required=False)
-    parent = serializers.SlugRelatedField(
+    parent = serializers.SlugRelatedField(  # type: ignore[assignment]  # as in CategoryOutputSerializer
         slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False
     )
 
@@ -75,14 +82,14 @@ class CategoryInputSerializer(serializers.Serializer):
 @extend_validation_errors(["invalid"], field_name="page", methods=["get"])
 @extend_validation_errors(["invalid"], field_name="page_size", methods=["get"])
 @extend_validation_errors(["unique"], field_name="slug", methods=["post"])
-class CategoryListCreateApi(GenericAPIView):
+class CategoryListCreateApi(GenericAPIView[Category]):
     permission_classes = [IsCatalogManagerOrReadOnly]
     pagination_class = CatalogPagination
     queryset = Category.objects.none()  # for the OpenAPI schema; selectors.category_list reads
     serializer_class = CategoryInputSerializer  # describes POST in OPTIONS responses
 
     @extend_schema(responses=CategoryOutputSerializer(many=True), tags=["categories"])
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         """Every category, by name (paginated)."""
         if _is_catalog_manager(request):
             return self._page(request)
@@ -90,7 +97,8 @@ class CategoryListCreateApi(GenericAPIView):
 
     def _page(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.category_list())
-        return self.get_paginated_response(CategoryOutputSerializer(page, many=True).data)
+        output = CategoryOutputSerializer(page, many=True)  # type: ignore[arg-type]  # the stubs have no many=True
+        return self.get_paginated_response(output.data)
 
     @extend_schema(request=CategoryInputSerializer, responses={201: CategoryOutputSerializer}, tags=["categories"])
     def post(self, request: Request) -> Response:
@@ -102,7 +110,7 @@ class CategoryListCreateApi(GenericAPIView):
 
 
 @extend_validation_errors(["unique"], field_name="slug", methods=["patch"])
-class CategoryDetailApi(GenericAPIView):
+class CategoryDetailApi(GenericAPIView[Category]):
     permission_classes = [IsCatalogManagerOrReadOnly]
     serializer_class = CategoryInputSerializer  # for OPTIONS responses
 
@@ -113,7 +121,7 @@ class CategoryDetailApi(GenericAPIView):
         return category
 
     @extend_schema(responses=CategoryOutputSerializer, tags=["categories"])
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: Request, slug: str) -> HttpResponse:
         """One category."""
         if _is_catalog_manager(request):
             return Response(CategoryOutputSerializer(self._category(slug)).data)
@@ -141,7 +149,7 @@ class CategoryDetailApi(GenericAPIView):
 # Products
 
 
-class ProductOutputSerializer(serializers.Serializer):
+class ProductOutputSerializer(serializers.Serializer[Product]):
     id = serializers.IntegerField()
     sku = serializers.CharField()
     name = serializers.CharField()
@@ -161,7 +169,7 @@ class ProductOutputSerializer(serializers.Serializer):
         return stock.available if stock is not None else 0
 
 
-class ProductInputSerializer(serializers.Serializer):
+class ProductInputSerializer(serializers.Serializer[Product]):
     sku = serializers.RegexField(
         r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z", max_length=64, help_text="Letters, digits, '.', '_' and '-'."
     )
@@ -178,12 +186,12 @@ class ProductInputSerializer(serializers.Serializer):
     )
     is_active = serializers.BooleanField(required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = [settings.CATALOG_CURRENCY]
+        cast(serializers.ChoiceField, self.fields["currency"]).choices = [settings.CATALOG_CURRENCY]
 
 
-def _product_response(product: Product, *, status_code: int = status.HTTP_200_OK) -> Response:
+def _product_response(product: Product | None, *, status_code: int = status.HTTP_200_OK) -> Response:
     return Response(ProductOutputSerializer(product).data, status=status_code)
 
 
@@ -192,7 +200,7 @@ def _product_response(product: Product, *, status_code: int = status.HTTP_200_OK
 @extend_validation_errors(["null_characters_not_allowed"], field_name="category", methods=["get"])
 @extend_validation_errors(["unique"], field_name="sku", methods=["post"])
 @extend_validation_errors(["unique"], field_name="slug", methods=["post"])
-class ProductListCreateApi(GenericAPIView):
+class ProductListCreateApi(GenericAPIView[Product]):
     permission_classes = [IsCatalogManagerOrReadOnly]
     pagination_class = CatalogPagination
     # Declared for the OpenAPI schema (parameters and their 400s); selectors.product_list applies the filter.
@@ -202,7 +210,7 @@ class ProductListCreateApi(GenericAPIView):
     serializer_class = ProductInputSerializer  # describes POST in OPTIONS responses
 
     @extend_schema(responses=ProductOutputSerializer(many=True), tags=["products"])
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         """Active products (every product for catalog managers), filtered, ordered and paginated."""
         if _is_catalog_manager(request):
             return self._page(request, include_inactive=True)
@@ -217,21 +225,22 @@ class ProductListCreateApi(GenericAPIView):
             filters=request.query_params, include_inactive=include_inactive
         )
         page = self.paginate_queryset(products)
-        return self.get_paginated_response(ProductOutputSerializer(page, many=True).data)
+        output = ProductOutputSerializer(page, many=True)  # type: ignore[arg-type]  # the stubs have no many=True
+        return self.get_paginated_response(output.data)
 
     @extend_schema(request=ProductInputSerializer, responses={201: ProductOutputSerializer}, tags=["products"])
     def post(self, request: Request) -> Response:
         """Create a product with its stock (catalog managers)."""
         serializer = ProductInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        product = services.product_create(**serializer.validated_data)
-        product = selectors.product_get(product_id=product.pk, include_inactive=True)
+        created = services.product_create(**serializer.validated_data)
+        product = selectors.product_get(product_id=created.pk, include_inactive=True)
         return _product_response(product, status_code=status.HTTP_201_CREATED)
 
 
 @extend_validation_errors(["unique"], field_name="sku", methods=["patch"])
 @extend_validation_errors(["unique"], field_name="slug", methods=["patch"])
-class ProductDetailApi(GenericAPIView):
+class ProductDetailApi(GenericAPIView[Product]):
     permission_classes = [IsCatalogManagerOrReadOnly]
     serializer_class = ProductInputSerializer  # for OPTIONS responses
 
@@ -242,7 +251,7 @@ class ProductDetailApi(GenericAPIView):
         return product
 
     @extend_schema(responses=ProductOutputSerializer, tags=["products"])
-    def get(self, request: Request, product_id: int) -> Response:
+    def get(self, request: Request, product_id: int) -> HttpResponse:
         """One product; inactive products only for catalog managers."""
         if _is_catalog_manager(request):
             return _product_response(self._product(request, product_id))

@@ -6,7 +6,7 @@ class CatalogConfig(AppConfig):
     label = "catalog"
     verbose_name = "Catalog"
 
-    def ready(self):
+    def ready(self) -> None:
         from catalog_service.catalog import public_cache
 
         public_cache.connect_model_signals()

@@ -10,7 +10,7 @@ from catalog_service.catalog.models import Category, Product
 class ProductOrderingFilter(django_filters.OrderingFilter):
     """``ordering=price|-price|name|-name|created_at|-created_at``; ties are broken by id for stable pages."""
 
-    def filter(self, qs: QuerySet, value) -> QuerySet:
+    def filter(self, qs: QuerySet[Product], value: list[str] | None) -> QuerySet[Product]:
         ordered = super().filter(qs, value)
         if value:
             ordered = ordered.order_by(*ordered.query.order_by, "id")
@@ -47,17 +47,17 @@ class ProductFilter(django_filters.FilterSet):
         model = Product
         fields = ["category", "search", "min_price", "max_price", "in_stock", "ordering"]
 
-    def filter_category(self, queryset: QuerySet, name: str, value: Category) -> QuerySet:
+    def filter_category(self, queryset: QuerySet[Product], name: str, value: Category) -> QuerySet[Product]:
         return queryset.filter(category_id__in=[value.id, *category_descendant_ids(category_id=value.id)])
 
-    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_search(self, queryset: QuerySet[Product], name: str, value: str) -> QuerySet[Product]:
         for word in value.split():
             queryset = queryset.filter(
                 Q(name__icontains=word) | Q(sku__icontains=word) | Q(description__icontains=word)
             )
         return queryset
 
-    def filter_in_stock(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_in_stock(self, queryset: QuerySet[Product], name: str, value: str) -> QuerySet[Product]:
         if value == "true":
             return queryset.filter(stock__available__gt=0)
         return queryset.filter(Q(stock__available=0) | Q(stock__isnull=True))

@@ -5,9 +5,17 @@ not a positive integer) is a 400 naming the parameter: a client asking for a mil
 that it gets at most 100. A page past the last one is a 404, as in DRF.
 """
 
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
 from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from common.pagination import PageNumberPagination
+
+_Model = TypeVar("_Model", bound=Model)
+_Row = TypeVar("_Row")
 
 
 def _positive_integer(raw: str, *, name: str, maximum: int | None = None) -> int:
@@ -22,19 +30,21 @@ def _positive_integer(raw: str, *, name: str, maximum: int | None = None) -> int
 
 
 class CatalogPagination(PageNumberPagination):
-    def get_page_size(self, request) -> int:
+    def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
         return _positive_integer(raw, name=self.page_size_query_param, maximum=self.max_page_size)
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(
+        self, queryset: QuerySet[_Model, _Row], request: Request, view: APIView | None = None
+    ) -> list[_Row] | None:
         raw_page = request.query_params.get(self.page_query_param)
         if raw_page is not None and raw_page not in self.last_page_strings:
             _positive_integer(raw_page, name=self.page_query_param)
         return super().paginate_queryset(queryset, request, view)
 
-    def get_schema_operation_parameters(self, view) -> list[dict]:
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:

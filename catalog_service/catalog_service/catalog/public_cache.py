@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from redis.exceptions import RedisError
@@ -52,7 +53,7 @@ def catalog_changed() -> None:
     transaction.on_commit(catalog_version_bump)
 
 
-def _on_model_change(sender, **kwargs) -> None:
+def _on_model_change(sender: type[Model], **kwargs: object) -> None:
     catalog_changed()
 
 

@@ -17,14 +17,14 @@ For the order saga (which runs in this service's Celery worker):
 Every stock service invalidates the public cache when its transaction commits.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -34,6 +34,9 @@ from catalog_service.catalog.models import Category, Product, Stock
 from catalog_service.catalog.public_cache import catalog_changed
 from catalog_service.catalog.selectors import PRODUCT_ID_MAX, ProductPrice
 from common.errors import ConflictError
+
+# The models with unique, user-chosen fields (slug, sku) that _save_unique saves.
+_Unique = TypeVar("_Unique", Category, Product)
 
 
 class CategoryInUse(ConflictError):
@@ -317,9 +320,9 @@ def _check_not_negative(*, price: Decimal | None = None, stock: int | None = Non
         raise ValidationError(errors)
 
 
-def _free_slug(model, *, base: str, alternatives: list[str] = ()) -> str:
+def _free_slug(model: type[Category] | type[Product], *, base: str, alternatives: Sequence[str] = ()) -> str:
     """The first of ``base``, ``alternatives``, ``base-2``, ``base-3``... that no row uses (one query)."""
-    max_length = model._meta.get_field("slug").max_length
+    max_length = cast(int, model._meta.get_field("slug").max_length)  # both models' slugs declare one
     base = base[: max_length - 8].strip("-") or base[: max_length - 8]
     taken = set(model.objects.filter(slug__startswith=base).values_list("slug", flat=True))
     candidates = [base, *(alternative[:max_length].strip("-") for alternative in alternatives)]
@@ -332,7 +335,7 @@ def _free_slug(model, *, base: str, alternatives: list[str] = ()) -> str:
     return f"{base}-{number}"
 
 
-def _save_unique(instance, *, unique_fields: tuple[str, ...]):
+def _save_unique(instance: _Unique, *, unique_fields: tuple[str, ...]) -> _Unique:
     """Save ``instance``; a value another row already has is a ValidationError naming the field.
 
     Checked before saving for a clear message, and again after an IntegrityError for the race where two
@@ -352,7 +355,7 @@ def _save_unique(instance, *, unique_fields: tuple[str, ...]):
     return instance
 
 
-def _duplicates(instance, *, unique_fields: tuple[str, ...]) -> dict[str, ValidationError]:
+def _duplicates(instance: Category | Product, *, unique_fields: tuple[str, ...]) -> dict[str, ValidationError]:
     model = type(instance)
     errors = {}
     for field in unique_fields:
@@ -361,6 +364,6 @@ def _duplicates(instance, *, unique_fields: tuple[str, ...]) -> dict[str, Valida
         if instance.pk is not None:
             others = others.exclude(pk=instance.pk)
         if others.exists():
-            label = model._meta.get_field(field).verbose_name
+            label = cast("models.Field[Any, Any]", model._meta.get_field(field)).verbose_name  # a concrete column
             errors[field] = ValidationError(f"A {model._meta.verbose_name} with this {label} already exists.", "unique")
     return errors

@@ -21,8 +21,10 @@ releases nothing more and answers again.
 
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypedDict
 
 from django.db import connection
 from django.utils import timezone
@@ -41,7 +43,22 @@ from common.messaging import outbox
 logger = logging.getLogger(__name__)
 
 
-def _answer(reservation: Reservation, lines: list[dict] | None = None) -> None:
+class RequestedLine(TypedDict):
+    """A line of ``catalog.reserve_stock``'s payload."""
+
+    product_id: int
+    quantity: int
+
+
+class ReservedLine(TypedDict):
+    """A reserved line, as stored and as told to orders in ``orders.stock_reserved``."""
+
+    product_id: int
+    quantity: int
+    unit_price: Decimal
+
+
+def _answer(reservation: Reservation, lines: list[ReservedLine] | None = None) -> None:
     """Tell orders the outcome; ``lines`` (``product_id``, ``quantity``, ``unit_price``) default to the stored ones."""
     if reservation.status == Reservation.Status.RESERVED:
         if lines is None:
@@ -57,7 +74,7 @@ def _answer(reservation: Reservation, lines: list[dict] | None = None) -> None:
         logger.info("reservation for order %s was released: reserve_stock ignored", reservation.order_id)
 
 
-def reservation_reserve(*, order_id: uuid.UUID, lines: list[dict]) -> Reservation:
+def reservation_reserve(*, order_id: uuid.UUID, lines: list[RequestedLine]) -> Reservation:
     """Reserve every line (``product_id``, ``quantity``) of an order, or none; answer orders either way.
 
     Rejected, with a reason fit for the customer, when a product is unknown or
@@ -104,7 +121,7 @@ def reservation_reserve(*, order_id: uuid.UUID, lines: list[dict]) -> Reservatio
         )
         _answer(reservation)
         return reservation
-    reserved_lines = [
+    reserved_lines: list[ReservedLine] = [
         {"product_id": product_id, "quantity": quantities[product_id], "unit_price": products[product_id].price}
         for product_id in sorted(quantities)
     ]
@@ -130,7 +147,7 @@ def _reservation_insert(
     *,
     order_id: uuid.UUID,
     status: str,
-    lines: list[dict],
+    lines: Sequence[Mapping[str, Any]],  # ReservedLines, read by column name (queries.LINE_FIELDS)
     now: datetime,
     currency: str | None = None,
     reason: str | None = None,

@@ -1,6 +1,8 @@
 """Orders for operators: lines inline, filters by status and date, search by id and user, cancel and re-drive."""
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from common.admin_mixins import ExactIdSearchMixin, ReadOnlyAdminMixin
 from orders_service.orders import services
@@ -36,12 +38,12 @@ class OrderAdmin(ExactIdSearchMixin, admin.ModelAdmin):
     actions = ["cancel", "redrive"]
     show_full_result_count = False
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         # Orders are placed through the API (idempotency, saga); operators act through the actions.
         return False
 
     @admin.action(description="Cancel the selected confirmed orders")
-    def cancel(self, request, queryset):
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         cancelled, refused = 0, 0
         for order_id in queryset.values_list("id", flat=True):
             try:
@@ -55,7 +57,7 @@ class OrderAdmin(ExactIdSearchMixin, admin.ModelAdmin):
             self.message_user(request, f"{refused} order(s) could not be cancelled in their status.", messages.WARNING)
 
     @admin.action(description="Re-drive the selected pending or cancelling orders (send their message again)")
-    def redrive(self, request, queryset):
+    def redrive(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         redriven = sum(services.order_redrive(order_id=order_id) for order_id in queryset.values_list("id", flat=True))
         self.message_user(request, f"{redriven} order(s) re-driven.", messages.SUCCESS)
 

@@ -1,33 +1,47 @@
 """The orders API: place (with an Idempotency-Key), list, detail, cancel."""
 
+import uuid
+from typing import Any, cast
+
+from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.filters import BaseFilterBackend
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.auth.permissions import ORDER_OPERATOR, has_role
+from common.auth.tokens import TokenUser
 from common.messaging.contracts import MAX_LINES
 from common.openapi import ClientErrorResponseSerializer
 from orders_service.orders import list_cache, selectors, services
 from orders_service.orders.json_bodies import order_row_as_json, request_fingerprint
-from orders_service.orders.models import Order
+from orders_service.orders.models import Order, OrderLine
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 
-class OrderLineOutputSerializer(serializers.Serializer):
+class AuthenticatedRequest(Request):
+    """The request of a view behind ``IsAuthenticated``: ``request.user`` is the token's ``TokenUser``."""
+
+    # The stubs assume the user model; catalog's and orders' callers are common.auth's TokenUser (no user table).
+    user: TokenUser  # type: ignore[assignment]
+
+
+class OrderLineOutputSerializer(serializers.Serializer[OrderLine]):
     product_id = serializers.IntegerField()
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
 
 
-class OrderOutputSerializer(serializers.Serializer):
+class OrderOutputSerializer(serializers.Serializer[Order]):
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=Order.Status.choices)
     items = OrderLineOutputSerializer(source="line_items", many=True)
@@ -38,15 +52,16 @@ class OrderOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class OrderLineInputSerializer(serializers.Serializer):
+class OrderLineInputSerializer(serializers.Serializer[None]):
     product_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     quantity = serializers.IntegerField(min_value=1, max_value=1000)
 
 
-class OrderPlaceInputSerializer(serializers.Serializer):
-    items = OrderLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+class OrderPlaceInputSerializer(serializers.Serializer[None]):
+    # max_length goes to the ListSerializer that many=True makes, which the stubs do not model.
+    items = OrderLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
 
-    def validate_items(self, items: list[dict]) -> list[dict]:
+    def validate_items(self, items: list[dict[str, int]]) -> list[dict[str, int]]:
         product_ids = [item["product_id"] for item in items]
         if len(set(product_ids)) != len(product_ids):
             raise ValidationError("Each product may appear at most once in an order.")
@@ -55,14 +70,14 @@ class OrderPlaceInputSerializer(serializers.Serializer):
 
 @extend_validation_errors(["invalid_choice"], field_name="status", methods=["get"])
 @extend_validation_errors(["required", "max_length"], field_name="Idempotency-Key", methods=["post"])
-class OrderPlaceApi(GenericAPIView):
+class OrderPlaceApi(GenericAPIView[Order]):
     """``GET orders/``: the caller's orders (every order for an order operator). ``POST orders/``: place one."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = OrderOutputSerializer
-    filter_backends: list = []  # the filter is the explicit ``status`` parameter
+    filter_backends: list[type[BaseFilterBackend]] = []  # the filter is the explicit ``status`` parameter
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[None]):
         status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
 
     @extend_schema(
@@ -72,17 +87,18 @@ class OrderPlaceApi(GenericAPIView):
         ],
         responses=OrderOutputSerializer(many=True),
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
         if has_role(request.user, ORDER_OPERATOR):
             return self._page(request)
         # A customer's own list: served from the per-user page cache, rebuilt after any change to their orders.
         return list_cache.serve_order_list_page(request, user_id=request.user.id, build=lambda: self._page(request))
 
-    def _page(self, request) -> Response:
+    def _page(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         rows = selectors.order_rows(user=request.user, status=filters.validated_data.get("status"))
-        page = self.paginate_queryset(rows)
+        # Never None: DEFAULT_PAGINATION_CLASS is set for every view.
+        page = cast(list[dict[str, Any]], self.paginate_queryset(rows))
         lines = selectors.order_lines_by_order(order_ids=[row["id"] for row in page])
         return self.get_paginated_response([order_row_as_json(row, lines[row["id"]]) for row in page])
 
@@ -101,7 +117,7 @@ class OrderPlaceApi(GenericAPIView):
         request=OrderPlaceInputSerializer,
         responses={201: OrderOutputSerializer, 422: ClientErrorResponseSerializer},
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> Response:
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
             raise ValidationError({"Idempotency-Key": ["This header is required."]}, code="required")
@@ -111,6 +127,7 @@ class OrderPlaceApi(GenericAPIView):
             )
         fingerprint = request_fingerprint(request.data)
         serializer = OrderPlaceInputSerializer(data=request.data)
+        stored: services.StoredResponse | None
         if serializer.is_valid():
             stored = services.order_place_idempotent(
                 user_id=request.user.id,
@@ -123,7 +140,7 @@ class OrderPlaceApi(GenericAPIView):
             stored = services.idempotent_response_get(user_id=request.user.id, key=key, request_fingerprint=fingerprint)
             if stored is None:
                 raise ValidationError(serializer.errors)
-        headers = {}
+        headers: dict[str, str] = {}
         if stored.order_id:
             headers["Location"] = request.build_absolute_uri(
                 reverse("orders:order-detail", kwargs={"order_id": stored.order_id})
@@ -139,7 +156,7 @@ class OrderDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="orders_retrieve", responses=OrderOutputSerializer)
-    def get(self, request, order_id):
+    def get(self, request: AuthenticatedRequest, order_id: uuid.UUID) -> Response:
         order = selectors.order_get(user=request.user, order_id=order_id)
         if order is None:
             raise NotFound
@@ -156,7 +173,7 @@ class OrderCancelApi(APIView):
         request=None,
         responses={202: OrderOutputSerializer, 409: ClientErrorResponseSerializer},
     )
-    def post(self, request, order_id):
+    def post(self, request: AuthenticatedRequest, order_id: uuid.UUID) -> Response:
         if selectors.order_get(user=request.user, order_id=order_id) is None:
             raise NotFound
         services.order_cancel(order_id=order_id)

@@ -7,7 +7,7 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
         from orders_service.orders import list_cache
 
         list_cache.connect_model_signals()

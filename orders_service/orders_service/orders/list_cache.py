@@ -28,9 +28,11 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Model
 from django.db.models.signals import post_delete
 from django.http import HttpResponse
 from redis.exceptions import RedisError
@@ -38,6 +40,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.cache import serve_versioned_page
+
+if TYPE_CHECKING:
+    from orders_service.orders.models import Order
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +69,7 @@ def order_list_changed(*, user_id: int) -> None:
     transaction.on_commit(functools.partial(order_list_version_bump, user_id=user_id))
 
 
-def _on_order_change(sender, instance, **kwargs) -> None:
+def _on_order_change(sender: type[Model], instance: "Order", **kwargs: object) -> None:
     order_list_changed(user_id=instance.user_id)
 
 

@@ -35,6 +35,9 @@ class Order(models.Model):
     updated_at = models.DateTimeField()
     driven_at = models.DateTimeField()
 
+    # Set by selectors.order_list's prefetch (to_attr), not a column.
+    line_items: list["OrderLine"]
+
     class Meta:
         ordering = ["-created_at", "id"]
         indexes = [

@@ -250,7 +250,9 @@ def order_confirm(*, order_id: uuid.UUID, currency: str, priced_lines: list[dict
     unpriced = sorted(product_id for product_id, _, unit_price in lines if unit_price is None)
     if unpriced:  # the handler's transaction rolls back, status, prices and all
         raise ValueError(f"catalog's answer for order {order.id} has no price for products {unpriced}")
-    order.total = sum((unit_price * quantity for _, quantity, unit_price in lines), Decimal("0"))
+    order.total = sum(
+        (unit_price * quantity for _, quantity, unit_price in lines if unit_price is not None), Decimal("0")
+    )  # (every line is priced: checked above)
     Order.objects.filter(id=order.id).update(total=order.total)
     _notify_message(order)
     return order

@@ -1,5 +1,8 @@
 """The orders side of the saga: catalog's answers, and the periodic re-drive of stuck orders."""
 
+import uuid
+from typing import Any
+
 from celery import shared_task
 
 from common.messaging.consumer import message_handler
@@ -7,17 +10,17 @@ from orders_service.orders import services
 
 
 @message_handler("orders.stock_reserved")
-def stock_reserved(*, message_id, payload) -> None:
+def stock_reserved(*, message_id: uuid.UUID, payload: dict[str, Any]) -> None:
     services.order_confirm(order_id=payload["order_id"], currency=payload["currency"], priced_lines=payload["lines"])
 
 
 @message_handler("orders.stock_rejected")
-def stock_rejected(*, message_id, payload) -> None:
+def stock_rejected(*, message_id: uuid.UUID, payload: dict[str, Any]) -> None:
     services.order_reject(order_id=payload["order_id"], reason=payload["reason"])
 
 
 @message_handler("orders.stock_released")
-def stock_released(*, message_id, payload) -> None:
+def stock_released(*, message_id: uuid.UUID, payload: dict[str, Any]) -> None:
     services.order_mark_cancelled(order_id=payload["order_id"])
 
 

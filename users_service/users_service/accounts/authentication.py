@@ -7,15 +7,25 @@ deleted account is refused at once, and ``request.user`` is the real
 ``User`` (fresh ``is_staff``), while ``request.auth`` holds the token's claims.
 """
 
+from typing import Any
+
 from rest_framework import exceptions
+from rest_framework.request import Request
 
 from common.auth.authentication import JWTAuthentication
 from users_service.accounts.models import User
 from users_service.accounts.selectors import user_get_active
 
 
+class AuthenticatedRequest(Request):
+    """The request of a view behind ``IsAuthenticated`` here: ``request.user`` is the caller's ``User`` row."""
+
+    user: User
+
+
 class ActiveUserJWTAuthentication(JWTAuthentication):
-    def authenticate(self, request) -> tuple[User, dict] | None:
+    # The override narrows on purpose: request.user becomes the real User, not common's TokenUser.
+    def authenticate(self, request: Request) -> tuple[User, dict[str, Any]] | None:  # type: ignore[override]
         result = super().authenticate(request)
         if result is None:
             return None

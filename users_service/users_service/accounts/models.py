@@ -7,7 +7,8 @@ class User(AbstractUser):
 
     email = models.EmailField("email address", unique=True)
 
-    class Meta(AbstractUser.Meta):
+    # django-stubs declare no AbstractUser.Meta; it exists at runtime (abstract = False is set by Django).
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         swappable = "AUTH_USER_MODEL"
 
     def has_role(self, role: str) -> bool:

@@ -78,7 +78,7 @@ def token_obtain(*, username: str, password: str, client_address: str) -> TokenP
 
 def _verified_refresh_token(token: str) -> RefreshToken:
     try:
-        return RefreshToken(token)
+        return RefreshToken(token)  # type: ignore[arg-type]  # simplejwt annotates the encoded token as a Token
     except TokenError as error:
         raise RefreshTokenRejected() from error
 

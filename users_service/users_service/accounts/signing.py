@@ -27,6 +27,7 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import environ
 import jwt
@@ -38,7 +39,7 @@ from django.core.exceptions import ImproperlyConfigured
 MINIMUM_KEY_BITS = 2048
 
 
-def signing_settings(env: environ.Env) -> dict:
+def signing_settings(env: environ.Env) -> dict[str, Any]:
     """``JWT_SIGNING_KEY`` (PEM, may be empty), ``JWT_SIGNING_KEY_ID``, ``JWT_PREVIOUS_PUBLIC_JWKS`` from the env."""
     private_pem = env.str("JWT_PRIVATE_KEY", default="").replace("\\n", "\n")
     key_file = env.str("JWT_PRIVATE_KEY_FILE", default="")
@@ -98,17 +99,17 @@ def signing_key_id() -> str:
     return settings.JWT_SIGNING_KEY_ID or key_thumbprint(private_key().public_key())
 
 
-def current_public_jwk() -> dict:
+def current_public_jwk() -> dict[str, Any]:
     return _public_jwk(settings.JWT_SIGNING_KEY, signing_key_id())
 
 
 @lru_cache(maxsize=8)
-def _public_jwk(pem: str, kid: str) -> dict:
+def _public_jwk(pem: str, kid: str) -> dict[str, Any]:
     jwk = jwt.algorithms.RSAAlgorithm.to_jwk(_load_private_key(pem).public_key(), as_dict=True)
     return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
 
 
-def published_jwks() -> dict:
+def published_jwks() -> dict[str, list[dict[str, Any]]]:
     """What ``/.well-known/jwks.json`` serves and users_service itself trusts: the current key, then retired ones."""
     current = current_public_jwk()
     previous = [

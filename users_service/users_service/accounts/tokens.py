@@ -14,6 +14,7 @@ Claims of both tokens: ``user_id`` (an integer), ``username``, ``is_staff``,
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
 import jwt
 from django.conf import settings
@@ -35,11 +36,11 @@ class SigningKeyTokenBackend(TokenBackend):
     def get_leeway(self) -> timedelta:
         return timedelta(seconds=settings.JWT_LEEWAY_SECONDS)
 
-    def encode(self, payload: dict) -> str:
+    def encode(self, payload: dict[str, Any]) -> str:
         claims = {**payload, "iss": settings.JWT_ISSUER}
         return jwt.encode(claims, signing.private_key(), algorithm="RS256", headers={"kid": signing.signing_key_id()})
 
-    def decode(self, token, verify: bool = True) -> dict:
+    def decode(self, token: simplejwt_tokens.Token | str, verify: bool = True) -> dict[str, Any]:
         if not verify:
             raise TokenBackendError("Tokens are only ever read verified.")
         try:
@@ -65,7 +66,7 @@ class RefreshToken(simplejwt_tokens.RefreshToken):
     def access_token(self) -> AccessToken:
         # simplejwt dates the access token's ``exp`` from this token's time but its ``iat`` from its own, a
         # moment later: across a second boundary the pair says the access token lives 299 s. One time for both.
-        access = super().access_token
+        access = cast(AccessToken, super().access_token)  # built from access_token_class
         access.set_iat(at_time=self.current_time)
         return access
 
@@ -76,7 +77,7 @@ class TokenPair:
     refresh: str
 
 
-def user_claims(*, user: User) -> dict:
+def user_claims(*, user: User) -> dict[str, Any]:
     """The identity claims of ``user`` as of now (roles are read afresh at every issue and refresh)."""
     return {
         "user_id": user.id,

@@ -2,6 +2,7 @@
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -12,7 +13,9 @@ from users_service.notifications import queries
 from users_service.notifications.models import Notification
 
 
-def _wording(*, order_id: uuid.UUID, status: str, total: Decimal | None, currency: str | None, reason: str | None):
+def _wording(
+    *, order_id: uuid.UUID, status: str, total: Decimal | None, currency: str | None, reason: str | None
+) -> tuple[str, str]:
     reference = str(order_id)[:8]
     if status == Notification.OrderStatus.CONFIRMED:
         return f"Your order {reference} is confirmed", f"Your order {order_id} is confirmed. Total: {total} {currency}."
@@ -44,7 +47,7 @@ def notification_send(
     building the ORM's three queries cost more CPU than everything else here (``queries``).
     """
     subject, message = _wording(order_id=order_id, status=status, total=total, currency=currency, reason=reason)
-    values = {
+    values: dict[str, Any] = {
         "user_id": user_id,
         "order_id": order_id,
         "order_status": status,

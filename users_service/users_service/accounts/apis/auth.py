@@ -9,20 +9,22 @@ from rest_framework.response import Response
 
 from users_service.accounts import services
 from users_service.accounts.apis.public import PublicApi
+from users_service.accounts.models import User
+from users_service.accounts.tokens import TokenPair
 
 
-class TokenPairSerializer(serializers.Serializer):
+class TokenPairSerializer(serializers.Serializer[TokenPair]):
     access = serializers.CharField(help_text="RS256 JWT, lives minutes; send as `Authorization: Bearer <access>`.")
     refresh = serializers.CharField(help_text="RS256 JWT, lives days; single use (rotated on refresh).")
 
 
 class RegisterApi(PublicApi):
-    class RegisterInputSerializer(serializers.Serializer):
+    class RegisterInputSerializer(serializers.Serializer[None]):
         username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
 
-    class RegisteredUserSerializer(serializers.Serializer):
+    class RegisteredUserSerializer(serializers.Serializer[User]):
         id = serializers.IntegerField()
         username = serializers.CharField()
         email = serializers.EmailField()
@@ -40,7 +42,7 @@ class RegisterApi(PublicApi):
 
 
 class TokenObtainApi(PublicApi):
-    class CredentialsInputSerializer(serializers.Serializer):
+    class CredentialsInputSerializer(serializers.Serializer[None]):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
@@ -61,7 +63,7 @@ class TokenObtainApi(PublicApi):
         return Response(TokenPairSerializer(pair).data)
 
 
-class RefreshInputSerializer(serializers.Serializer):
+class RefreshInputSerializer(serializers.Serializer[None]):
     refresh = serializers.CharField(max_length=4096)
 
 

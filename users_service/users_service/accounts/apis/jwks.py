@@ -1,5 +1,7 @@
 """``GET /.well-known/jwks.json``: the public keys that verify users_service's tokens (RFC 7517)."""
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -9,7 +11,7 @@ from users_service.accounts import signing
 from users_service.accounts.apis.public import PublicApi
 
 
-class PublicKeySerializer(serializers.Serializer):
+class PublicKeySerializer(serializers.Serializer[dict[str, Any]]):
     kty = serializers.CharField()
     kid = serializers.CharField()
     alg = serializers.CharField()
@@ -21,7 +23,7 @@ class PublicKeySerializer(serializers.Serializer):
 class JwksApi(PublicApi):
     """The current signing key first, then retired keys still within their overlap. Public halves only."""
 
-    class JwksOutputSerializer(serializers.Serializer):
+    class JwksOutputSerializer(serializers.Serializer[dict[str, list[dict[str, Any]]]]):
         keys = PublicKeySerializer(many=True)
 
     @extend_schema(operation_id="jwks", responses={200: JwksOutputSerializer})

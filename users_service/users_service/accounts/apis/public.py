@@ -1,6 +1,8 @@
 """Base of the endpoints a caller uses before holding an access token."""
 
 from rest_framework import permissions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
 
@@ -11,8 +13,8 @@ class PublicApi(APIView):
     401, not 403, when credentials are refused.
     """
 
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [permissions.AllowAny]
 
-    def get_authenticate_header(self, request) -> str:
+    def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

@@ -4,16 +4,18 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound
+from rest_framework.filters import BaseFilterBackend
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from users_service.accounts import selectors, services
+from users_service.accounts.authentication import AuthenticatedRequest
 from users_service.accounts.models import User
 
 
-class UserOutputSerializer(serializers.ModelSerializer):
+class UserOutputSerializer(serializers.ModelSerializer[User]):
     roles = serializers.SerializerMethodField()
 
     class Meta:
@@ -37,7 +39,7 @@ class UserOutputSerializer(serializers.ModelSerializer):
         return sorted(group.name for group in user.groups.all())
 
 
-class ProfileInputSerializer(serializers.Serializer):
+class ProfileInputSerializer(serializers.Serializer[None]):
     email = serializers.EmailField(max_length=254, required=False)
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -47,14 +49,14 @@ class MeApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(operation_id="users_me_retrieve", responses={200: UserOutputSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         user = selectors.user_get(user_id=request.user.id)
         return Response(UserOutputSerializer(user).data)
 
     @extend_schema(
         operation_id="users_me_update", request=ProfileInputSerializer, responses={200: UserOutputSerializer}
     )
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         serializer = ProfileInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.user_profile_update(user=request.user, **serializer.validated_data)
@@ -64,26 +66,26 @@ class MeApi(APIView):
 class PasswordChangeApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    class PasswordChangeInputSerializer(serializers.Serializer):
+    class PasswordChangeInputSerializer(serializers.Serializer[None]):
         old_password = serializers.CharField(max_length=128, trim_whitespace=False)
         new_password = serializers.CharField(
             max_length=128, trim_whitespace=False, help_text=" ".join(password_validators_help_texts())
         )
 
     @extend_schema(operation_id="users_me_password", request=PasswordChangeInputSerializer, responses={204: None})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = self.PasswordChangeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.user_password_change(user=request.user, **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UserListApi(GenericAPIView):
+class UserListApi(GenericAPIView[User]):
     permission_classes = [permissions.IsAdminUser]
     serializer_class = UserOutputSerializer
-    filter_backends: list = []  # the filters are the explicit query parameters below
+    filter_backends: list[type[BaseFilterBackend]] = []  # the filters are the explicit query parameters below
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[None]):
         search = serializers.CharField(max_length=150, required=False, allow_blank=True)
         is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
         is_staff = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -131,7 +133,7 @@ class UserDetailApi(APIView):
     @extend_schema(
         operation_id="users_update", request=UserUpdateInputSerializer, responses={200: UserOutputSerializer}
     )
-    def patch(self, request: Request, user_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, user_id: int) -> Response:
         user = self._user(user_id)
         serializer = self.UserUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

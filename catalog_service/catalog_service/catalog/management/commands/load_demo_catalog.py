@@ -6,6 +6,7 @@ the stock that orders took).
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -80,7 +81,7 @@ class Command(BaseCommand):
     help = "Load the demo catalogue (categories, products, stock); creates only what is missing."
 
     @transaction.atomic
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         categories = {category.slug: category for category in Category.objects.all()}
         created_categories = 0
         for slug, name, parent_slug in CATEGORIES:

@@ -2,7 +2,9 @@
 
 import json
 import os
+from argparse import ArgumentParser
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,14 +14,14 @@ from users_service.accounts import signing
 class Command(BaseCommand):
     help = "Generate a signing key, or print the current public JWK / the published JWKS (for a key rotation)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         subcommands = parser.add_subparsers(dest="action", required=True)
         generate = subcommands.add_parser("generate", help="Write a new RSA private key (PEM, mode 600).")
         generate.add_argument("path", type=Path)
         subcommands.add_parser("public-jwk", help="The current key's public JWK, to keep in JWT_PREVIOUS_PUBLIC_JWKS.")
         subcommands.add_parser("jwks", help="What /.well-known/jwks.json publishes.")
 
-    def handle(self, *args, action: str, **options):
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
         if action == "generate":
             path: Path = options["path"]
             if path.exists():

@@ -4,9 +4,12 @@ Mix them in before Django's class: ``class ReservationAdmin(ReadOnlyAdminMixin, 
 """
 
 import uuid
+from typing import TypeVar
 
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+
+_M = TypeVar("_M", bound=Model)
 
 # The largest value a bigint column holds, plus one: a longer number matches nothing (never a database error).
 _BIGINT_LIMIT = 2**63
@@ -48,8 +51,8 @@ class ExactIdSearchMixin:
         return [name for name in (self.uuid_search_field, self.integer_search_field) if name]
 
     def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Model], search_term: str
-    ) -> tuple[QuerySet[Model], bool]:
+        self, request: HttpRequest, queryset: QuerySet[_M], search_term: str
+    ) -> tuple[QuerySet[_M], bool]:
         term = search_term.strip()
         if not term:
             return queryset, False

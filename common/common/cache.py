@@ -34,7 +34,7 @@ class RedisCache(django_redis.RedisCache):
     ``common.kombu_redis_patches`` (``ReusedRedisCacheClient``, ``redis_cache_get_values``).
     """
 
-    def __init__(self, server, params) -> None:
+    def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = kombu_redis_patches.ReusedRedisCacheClient
 

@@ -20,6 +20,8 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
+from types import FrameType
+from typing import Any, Protocol
 
 from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded
@@ -62,7 +64,7 @@ PERIODIC_TASKS: list[PeriodicTask] = [
 ]
 
 
-def delivery_settings(*, visibility_timeout: int) -> dict:
+def delivery_settings(*, visibility_timeout: int) -> dict[str, Any]:
     """Celery settings for at-least-once delivery, identical in every service."""
     if visibility_timeout <= TASK_TIME_LIMIT_SECONDS:
         msg = (
@@ -108,6 +110,13 @@ def create_celery_app(*, service: str) -> Celery:
     return app
 
 
+class _Worker(Protocol):
+    """What ``_on_worker_init`` reads of ``worker_init``'s sender, the worker (``celery.apps.worker.Worker``)."""
+
+    app: Celery
+    pool_cls: str | type
+
+
 class TaskTimeLimits:
     """``task_soft_time_limit`` and ``task_time_limit``, enforced in a solo worker's own process.
 
@@ -135,7 +144,7 @@ class TaskTimeLimits:
             cls._installed = True
 
     @classmethod
-    def _on_worker_init(cls, sender, **kwargs) -> None:
+    def _on_worker_init(cls, sender: _Worker, **kwargs: object) -> None:
         pool = sender.pool_cls if isinstance(sender.pool_cls, str) else sender.pool_cls.__module__
         if "solo" not in pool:
             return  # prefork enforces the limits itself
@@ -150,16 +159,16 @@ class TaskTimeLimits:
         signal.signal(signal.SIGALRM, self._soft_limit_reached)
         threading.Thread(target=self._watch, name="task-hard-time-limit", daemon=True).start()
 
-    def arm(self, sender=None, **kwargs) -> None:
+    def arm(self, sender: object = None, **kwargs: object) -> None:
         self._task_name = getattr(sender, "name", "")
         self._hard_deadline = time.monotonic() + self.hard_seconds
         signal.setitimer(signal.ITIMER_REAL, self.soft_seconds)
 
-    def disarm(self, **kwargs) -> None:
+    def disarm(self, **kwargs: object) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         self._hard_deadline = None
 
-    def _soft_limit_reached(self, signum, frame) -> None:
+    def _soft_limit_reached(self, signum: int, frame: FrameType | None) -> None:
         raise SoftTimeLimitExceeded(f"{self._task_name} ran longer than {self.soft_seconds}s")
 
     def _watch(self) -> None:

@@ -1,26 +1,34 @@
 """OpenAPI pieces shared by every service's schema (drf-spectacular with drf-standardized-errors)."""
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from drf_standardized_errors.settings import package_settings
 from rest_framework import serializers
+from rest_framework.request import Request
+
+if TYPE_CHECKING:  # at run time, drf_spectacular.generators loads DRF's settings
+    from drf_spectacular.generators import SchemaGenerator
 
 
-class ClientErrorSerializer(serializers.Serializer):
+class ClientErrorSerializer(serializers.Serializer[dict[str, object]]):
     code = serializers.CharField()
     detail = serializers.CharField()
     attr = serializers.CharField(allow_null=True)
 
 
-class ClientErrorResponseSerializer(serializers.Serializer):
+class ClientErrorResponseSerializer(serializers.Serializer[dict[str, object]]):
     """A 4xx that drf-standardized-errors does not document itself (409, 422): the common error shape."""
 
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = ClientErrorSerializer(many=True)
+    # The error shape's field, which shadows Serializer.errors: this serializer only documents; it never validates.
+    errors = ClientErrorSerializer(many=True)  # type: ignore[assignment]
 
 
-def list_index_attr_patterns(result, generator, request, public):
+def list_index_attr_patterns(
+    result: dict[str, Any], generator: "SchemaGenerator", request: Request | None, public: bool
+) -> dict[str, Any]:
     """Postprocessing hook: make ``attr`` enums of list items match the real index.
 
     drf-standardized-errors documents the error of an item in a list as

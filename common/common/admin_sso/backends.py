@@ -2,6 +2,8 @@
 
 import fnmatch
 import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol, cast
 
 import requests
 from django.conf import settings
@@ -9,8 +11,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.http import HttpRequest
 
-from common.auth.tokens import InvalidToken, decode_token
+from common.auth.tokens import Claims, InvalidToken, decode_token
+
+if TYPE_CHECKING:  # django-stubs' name for the class of settings.AUTH_USER_MODEL
+    from django.contrib.auth.models import _User
 
 logger = logging.getLogger(__name__)
 
@@ -19,10 +25,26 @@ UNREACHABLE = "users_service_unreachable"
 LOCKED_OUT = "users_service_locked_out"
 
 
+class _AdminSsoSettings(Protocol):
+    """The settings this backend reads: ``common.settings.admin_sso``'s, and the service's role map."""
+
+    USERS_SERVICE_URL: str
+    ADMIN_SSO_TIMEOUT_SECONDS: float
+    ADMIN_ROLE_PERMISSIONS: dict[str, list[str]]
+
+
+def _sso_settings() -> _AdminSsoSettings:
+    # Only the services with admin single sign-on (catalog, orders) define them; users_service, which
+    # checks the credentials, does not, and its settings are what mypy types ``settings`` from there.
+    return cast(_AdminSsoSettings, settings)
+
+
 class UsersServiceBackend(ModelBackend):
     """``authenticate(request, username, password)`` -> the mirrored local staff user, or None."""
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: object
+    ) -> "_User | None":
         if not username or not password:
             return None
         claims = self._claims_from_users_service(request, username=username, password=password)
@@ -31,13 +53,13 @@ class UsersServiceBackend(ModelBackend):
         user = operator_mirror(claims=claims)
         return user if self.user_can_authenticate(user) else None
 
-    def _claims_from_users_service(self, request, *, username: str, password: str) -> dict | None:
-        url = f"{settings.USERS_SERVICE_URL.rstrip('/')}/api/v1/auth/token/"
+    def _claims_from_users_service(self, request: HttpRequest | None, *, username: str, password: str) -> Claims | None:
+        url = f"{_sso_settings().USERS_SERVICE_URL.rstrip('/')}/api/v1/auth/token/"
         try:
             response = requests.post(
                 url,
                 json={"username": username, "password": password},
-                timeout=settings.ADMIN_SSO_TIMEOUT_SECONDS,
+                timeout=_sso_settings().ADMIN_SSO_TIMEOUT_SECONDS,
             )
         except requests.RequestException as error:
             logger.warning("admin login: users_service at %s unreachable: %s", url, error)
@@ -59,14 +81,14 @@ class UsersServiceBackend(ModelBackend):
             return None
 
 
-def _explain(request, reason: str) -> None:
+def _explain(request: HttpRequest | None, reason: str) -> None:
     if request is not None:
-        request.admin_sso_problem = reason
+        request.admin_sso_problem = reason  # type: ignore[attr-defined]  # read by SingleSignOnAuthenticationForm
 
 
-def role_permissions(*, roles) -> list[Permission]:
+def role_permissions(*, roles: Iterable[str]) -> list[Permission]:
     """The permissions ``ADMIN_ROLE_PERMISSIONS`` grants to ``roles`` (patterns like ``catalog.*``)."""
-    patterns = [pattern for role in roles for pattern in settings.ADMIN_ROLE_PERMISSIONS.get(role, [])]
+    patterns = [pattern for role in roles for pattern in _sso_settings().ADMIN_ROLE_PERMISSIONS.get(role, [])]
     if not patterns:
         return []
     permissions = Permission.objects.select_related("content_type")
@@ -81,7 +103,7 @@ def role_permissions(*, roles) -> list[Permission]:
 
 
 @transaction.atomic
-def operator_mirror(*, claims: dict):
+def operator_mirror(*, claims: Claims) -> "_User":
     """Create or update the local staff user standing for the operator of these verified ``claims``."""
     User = get_user_model()  # noqa: N806
     user, created = User.objects.select_for_update().get_or_create(username=claims["username"])
@@ -91,6 +113,6 @@ def operator_mirror(*, claims: dict):
     user.is_active = True
     user.is_superuser = bool(claims.get("is_superuser"))
     user.save()
-    roles = claims.get("roles") if isinstance(claims.get("roles"), list) else []
-    user.user_permissions.set(role_permissions(roles=roles))
+    roles = claims.get("roles")
+    user.user_permissions.set(role_permissions(roles=roles if isinstance(roles, list) else []))
     return user

@@ -1,5 +1,7 @@
 """The admin login form: Django's, with a plain message when users_service could not answer."""
 
+from typing import Any
+
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
@@ -16,7 +18,7 @@ class SingleSignOnAuthenticationForm(AdminAuthenticationForm):
         LOCKED_OUT: "Too many failed logins for this account. Please wait and try again later.",
     }
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         try:
             return super().clean()
         except ValidationError:

@@ -1,12 +1,17 @@
 """DRF authentication from a bearer access token, with no user table and no call to users_service."""
 
 import functools
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 
-from common.auth.tokens import InvalidToken, TokenUser, decode_token_user
+from common.auth.tokens import Claims, InvalidToken, TokenUser, decode_token_user
+
+if TYPE_CHECKING:  # at run time, drf_spectacular.openapi loads DRF's settings, and so this module
+    from drf_spectacular.openapi import AutoSchema
 
 
 @functools.cache
@@ -19,7 +24,7 @@ class JWTAuthentication(authentication.BaseAuthentication):
 
     keyword = "Bearer"
 
-    def authenticate(self, request) -> tuple[TokenUser, dict] | None:
+    def authenticate(self, request: Request) -> tuple[TokenUser, Claims] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
@@ -47,14 +52,15 @@ class JWTAuthentication(authentication.BaseAuthentication):
             if token_revoked(user_id=user.id, issued_at=user.claims["iat"]):
                 raise exceptions.AuthenticationFailed("This account has been deactivated.")
 
-    def authenticate_header(self, request) -> str:
+    def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'
 
 
-class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
+# drf-spectacular's OpenApiGeneratorExtension.__init_subclass__ (it registers the extension) is unannotated.
+class JWTAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "common.auth.authentication.JWTAuthentication"
     name = "jwtAuth"
     match_subclasses = True
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: "AutoSchema") -> dict[str, str]:
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -25,6 +25,7 @@ import requests
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
+from jwt.algorithms import AllowedPublicKeys
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class KeyNotFound(Exception):
 
 @dataclass
 class _RemoteKeys:
-    keys: dict[str, object] = field(default_factory=dict)
+    keys: dict[str, AllowedPublicKeys] = field(default_factory=dict)
     fetched_at: float = 0.0
     attempted_at: float = 0.0
 
@@ -51,7 +52,7 @@ class PublicKeys:
         with self._lock:
             self._remote = _RemoteKeys()
 
-    def get(self, kid: str):
+    def get(self, kid: str) -> AllowedPublicKeys:
         configured = _configured_keys()
         if kid in configured:
             return configured[kid]
@@ -83,7 +84,7 @@ class PublicKeys:
         self._remote = _RemoteKeys(keys=keys, fetched_at=now, attempted_at=now)
 
 
-def _configured_keys() -> dict[str, object]:
+def _configured_keys() -> dict[str, AllowedPublicKeys]:
     jwks = {"keys": list((getattr(settings, "JWT_PUBLIC_JWKS", None) or {}).get("keys", []))}
     provider = getattr(settings, "JWT_PUBLIC_JWKS_PROVIDER", "")
     if provider:
@@ -93,14 +94,14 @@ def _configured_keys() -> dict[str, object]:
 
 
 @lru_cache(maxsize=16)
-def _parsed_jwks(jwks_json: str) -> dict[str, object]:
+def _parsed_jwks(jwks_json: str) -> dict[str, AllowedPublicKeys]:
     return _keys_from_jwks(json.loads(jwks_json))
 
 
-def _keys_from_jwks(jwks: dict) -> dict[str, object]:
+def _keys_from_jwks(jwks: object) -> dict[str, AllowedPublicKeys]:
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys", []), list):
         raise ValueError("a JWKS is an object with a list of keys")
-    keys = {}
+    keys: dict[str, AllowedPublicKeys] = {}
     for entry in jwks.get("keys", []):
         if not isinstance(entry, dict) or entry.get("kty") != "RSA" or not entry.get("kid"):
             continue
@@ -111,7 +112,7 @@ def _keys_from_jwks(jwks: dict) -> dict[str, object]:
 public_keys = PublicKeys()
 
 
-def _reset_on_setting_change(*, setting: str, **kwargs) -> None:
+def _reset_on_setting_change(*, setting: str, **kwargs: object) -> None:
     if setting.startswith("JWT_"):
         public_keys.reset()
 

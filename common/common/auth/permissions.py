@@ -1,12 +1,18 @@
 """Roles, from the token's ``roles`` claim, turned into rules."""
 
+from typing import TYPE_CHECKING
+
 from rest_framework import permissions
+from rest_framework.request import Request
+
+if TYPE_CHECKING:  # at run time, rest_framework.views loads DRF's settings, and so the authentication classes
+    from rest_framework.views import APIView
 
 CATALOG_MANAGER = "catalog_manager"
 ORDER_OPERATOR = "order_operator"
 
 
-def has_role(user, role: str) -> bool:
+def has_role(user: object, role: str) -> bool:
     """True for an authenticated caller holding ``role``; superusers hold every role."""
     if not getattr(user, "is_authenticated", False):
         return False
@@ -19,7 +25,7 @@ class IsCatalogManagerOrReadOnly(permissions.BasePermission):
 
     message = "Only catalog managers may change the catalog."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: "APIView") -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
         return has_role(request.user, CATALOG_MANAGER)
@@ -30,5 +36,5 @@ class IsOrderOperator(permissions.BasePermission):
 
     message = "Only order operators may do this."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: "APIView") -> bool:
         return has_role(request.user, ORDER_OPERATOR)

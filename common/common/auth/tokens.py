@@ -12,6 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from django.conf import settings
@@ -23,6 +24,11 @@ ALGORITHM = "RS256"
 REQUIRED_CLAIMS = ["user_id", "username", "token_type", "jti", "iat", "exp", "iss"]
 # What a hostile token can make PyJWT raise (an ``exp`` of 1e400 is an OverflowError, not a PyJWTError).
 _UNTRUSTWORTHY = (jwt.PyJWTError, ValueError, TypeError, OverflowError, KeyError)
+
+
+Claims = dict[str, Any]
+"""A verified token's claims as PyJWT decodes them: ``REQUIRED_CLAIMS``, and ``roles``, ``is_staff``,
+``is_superuser`` when the issuer wrote them."""
 
 
 class InvalidToken(Exception):
@@ -38,7 +44,7 @@ class TokenUser:
     is_staff: bool
     is_superuser: bool
     roles: frozenset[str]
-    claims: dict
+    claims: Claims
 
     is_authenticated = True
     is_anonymous = False
@@ -61,10 +67,10 @@ class VerifiedTokens:
 
     def __init__(self, *, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[str, tuple[dict, TokenUser, float]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[Claims, TokenUser, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, token: str) -> tuple[dict, TokenUser] | None:
+    def get(self, token: str) -> tuple[Claims, TokenUser] | None:
         now = time.time()
         with self._lock:
             entry = self._entries.get(token)
@@ -77,7 +83,7 @@ class VerifiedTokens:
             self._entries.move_to_end(token)
             return claims, user
 
-    def remember(self, token: str, claims: dict) -> TokenUser:
+    def remember(self, token: str, claims: Claims) -> TokenUser:
         until = min(time.time() + VERIFIED_TOKEN_SECONDS, float(claims["exp"]))
         user = user_from_claims(claims)
         with self._lock:
@@ -95,7 +101,7 @@ class VerifiedTokens:
 verified_tokens = VerifiedTokens(size=VERIFIED_TOKENS_PER_PROCESS)
 
 
-def _forget_on_setting_change(*, setting: str, **kwargs) -> None:
+def _forget_on_setting_change(*, setting: str, **kwargs: object) -> None:
     if setting.startswith("JWT_"):
         verified_tokens.clear()
 
@@ -103,7 +109,7 @@ def _forget_on_setting_change(*, setting: str, **kwargs) -> None:
 setting_changed.connect(_forget_on_setting_change)
 
 
-def decode_token(token: str, *, expected_type: str | None = "access") -> dict:
+def decode_token(token: str, *, expected_type: str | None = "access") -> Claims:
     """Return the verified claims of ``token``, or raise ``InvalidToken``.
 
     ``expected_type`` is the ``token_type`` claim the caller accepts; ``None``
@@ -112,7 +118,7 @@ def decode_token(token: str, *, expected_type: str | None = "access") -> dict:
     return decode_token_user(token, expected_type=expected_type)[0]
 
 
-def decode_token_user(token: str, *, expected_type: str | None = "access") -> tuple[dict, TokenUser]:
+def decode_token_user(token: str, *, expected_type: str | None = "access") -> tuple[Claims, TokenUser]:
     """``decode_token``'s claims and the ``TokenUser`` they describe, built once per verified token."""
     verified = verified_tokens.get(token)
     if verified is None:
@@ -123,7 +129,7 @@ def decode_token_user(token: str, *, expected_type: str | None = "access") -> tu
     return verified
 
 
-def _verify(token: str) -> dict:
+def _verify(token: str) -> Claims:
     """Verify ``token`` in full: header, key, signature, issuer, times, claims."""
     try:
         header = jwt.get_unverified_header(token)
@@ -161,7 +167,7 @@ def _verify(token: str) -> dict:
     return claims
 
 
-def user_from_claims(claims: dict) -> TokenUser:
+def user_from_claims(claims: Claims) -> TokenUser:
     roles = claims.get("roles") or []
     return TokenUser(
         id=claims["user_id"],

@@ -4,17 +4,21 @@ Useful to an operator debugging a token ("what does this service think I am?")
 and to tests that check every service's verification against one endpoint.
 """
 
+from typing import cast
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.auth.tokens import Claims
+
 
 class WhoAmIApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    class WhoAmIOutputSerializer(serializers.Serializer):
+    class WhoAmIOutputSerializer(serializers.Serializer[dict[str, object]]):
         user_id = serializers.IntegerField()
         username = serializers.CharField()
         is_staff = serializers.BooleanField()
@@ -27,7 +31,7 @@ class WhoAmIApi(APIView):
 
     @extend_schema(operation_id="auth_whoami", responses={200: WhoAmIOutputSerializer})
     def get(self, request: Request) -> Response:
-        claims = request.auth
+        claims = cast(Claims, request.auth)  # JWTAuthentication's: the verified token's claims
         roles = claims.get("roles")
         data = {
             "user_id": claims["user_id"],

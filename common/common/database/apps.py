@@ -7,7 +7,7 @@ class DatabaseConfig(AppConfig):
     label = "common_database"
     verbose_name = "Database schema"
 
-    def ready(self):
+    def ready(self) -> None:
         from common.database.schema import ensure_service_schema
 
         # Sent once per app with models; creating the schema is idempotent.

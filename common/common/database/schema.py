@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connections
 
 
-def ensure_service_schema(*, using: str = "default", **kwargs) -> None:
+def ensure_service_schema(*, using: str = "default", **kwargs: object) -> None:
     schema = settings.DATABASE_SCHEMA
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema])

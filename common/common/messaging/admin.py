@@ -3,8 +3,11 @@
 Read-only: rows are written only by the messaging code; operators look and act through the actions.
 """
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from common.admin_mixins import ReadOnlyAdminMixin
 from common.messaging.dead_letters import dead_letter_discard, dead_letter_replay
@@ -12,15 +15,23 @@ from common.messaging.models import DeadLetter, InboxMessage, OutboxMessage
 from common.messaging.outbox import outbox_send_now
 from common.messaging.publisher import PublishFailed
 
+# Django's admin classes are generic only in django-stubs (django_stubs_ext is not installed at run time).
+if TYPE_CHECKING:
+    _OutboxMessageAdminBase = admin.ModelAdmin[OutboxMessage]
+    _InboxMessageAdminBase = admin.ModelAdmin[InboxMessage]
+    _DeadLetterAdminBase = admin.ModelAdmin[DeadLetter]
+else:
+    _OutboxMessageAdminBase = _InboxMessageAdminBase = _DeadLetterAdminBase = admin.ModelAdmin
+
 
 class OutboxStateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: "admin.ModelAdmin[OutboxMessage]") -> list[tuple[str, str]]:
         return OutboxMessage.State.choices
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> QuerySet[OutboxMessage]:
         if self.value() == OutboxMessage.State.PENDING:
             return queryset.filter(sent_at__isnull=True)
         if self.value() == OutboxMessage.State.SENT:
@@ -29,7 +40,7 @@ class OutboxStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdminMixin, _OutboxMessageAdminBase):
     list_display = ["id", "name", "state", "attempts", "created_at", "sent_at", "short_error"]
     list_filter = [OutboxStateFilter, "name"]
     search_fields = ["=id", "name"]
@@ -46,7 +57,7 @@ class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return message.last_error[:120]
 
     @admin.action(description="Send the selected unsent messages now")
-    def send_now(self, request, queryset: QuerySet):
+    def send_now(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
         sent, error = outbox_send_now(messages=queryset.filter(sent_at__isnull=True).order_by("created_at"))
         self.message_user(request, f"{sent} message(s) sent.", messages.SUCCESS)
         if error:
@@ -54,7 +65,7 @@ class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(InboxMessage)
-class InboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class InboxMessageAdmin(ReadOnlyAdminMixin, _InboxMessageAdminBase):
     list_display = ["message_id", "name", "processed_at"]
     list_filter = ["name"]
     search_fields = ["=message_id"]
@@ -63,7 +74,7 @@ class InboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DeadLetter)
-class DeadLetterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DeadLetterAdmin(ReadOnlyAdminMixin, _DeadLetterAdminBase):
     """The detail page is viewable; the actions are the only way to change a dead letter."""
 
     list_display = ["message_id", "name", "state", "attempts", "created_at", "updated_at", "short_error"]
@@ -87,7 +98,7 @@ class DeadLetterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return dead_letter.error.splitlines()[0][:120] if dead_letter.error else ""
 
     @admin.action(description="Replay the selected parked messages")
-    def replay(self, request, queryset: QuerySet):
+    def replay(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
         replayed = 0
         for dead_letter in queryset.filter(state=DeadLetter.State.PARKED).order_by("created_at"):
             try:
@@ -99,7 +110,7 @@ class DeadLetterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self.message_user(request, f"{replayed} message(s) replayed.", messages.SUCCESS)
 
     @admin.action(description="Discard the selected parked messages")
-    def discard(self, request, queryset: QuerySet):
+    def discard(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
         discarded = 0
         for dead_letter in queryset.filter(state=DeadLetter.State.PARKED):
             dead_letter_discard(dead_letter=dead_letter)

@@ -7,7 +7,7 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging (outbox, inbox, dead letters)"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
         from common import kombu_redis_patches
 
         kombu_redis_patches.install()

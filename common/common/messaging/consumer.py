@@ -21,15 +21,16 @@ import logging
 import traceback
 import uuid
 from collections.abc import Callable
+from typing import cast
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import Reject, Retry
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from common.messaging import queries
-from common.messaging.contracts import Contract, InvalidMessage, contract_for
+from common.messaging.contracts import Contract, InvalidMessage, JSONObject, contract_for
 from common.messaging.dead_letters import dead_letter_park
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 Handler = Callable[..., object]
 
 
-def parse_envelope(*, contract: Contract, message: object) -> tuple[uuid.UUID, dict]:
+def parse_envelope(*, contract: Contract, message: object) -> tuple[uuid.UUID, JSONObject]:
     """The message id and the payload of ``message``; ``InvalidMessage`` if it breaks ``contract``."""
     if not isinstance(message, dict):
         raise InvalidMessage(f"{contract.name}: the message is not an object")
@@ -52,7 +53,7 @@ def parse_envelope(*, contract: Contract, message: object) -> tuple[uuid.UUID, d
         raise InvalidMessage(f"{contract.name}: missing or malformed version")
     payload = message.get("payload")
     contract.validate(payload, version=version)
-    return message_id, payload
+    return message_id, cast(JSONObject, payload)  # every contract's schema is a JSON object's
 
 
 def inbox_accept(*, message_id: uuid.UUID, name: str) -> bool:
@@ -63,10 +64,11 @@ def inbox_accept(*, message_id: uuid.UUID, name: str) -> bool:
 def retry_countdown(*, attempt: int) -> float:
     """Seconds to wait before attempt ``attempt + 1``: exponential, capped."""
     base = settings.MESSAGING_RETRY_BACKOFF_SECONDS
-    return min(base * 2 ** (attempt - 1), settings.MESSAGING_RETRY_BACKOFF_MAX_SECONDS)
+    countdown: float = min(base * 2 ** (attempt - 1), settings.MESSAGING_RETRY_BACKOFF_MAX_SECONDS)
+    return countdown
 
 
-def consume(*, task, contract: Contract, handler: Handler, message: object) -> str:
+def consume(*, task: Task[..., str], contract: Contract, handler: Handler, message: object) -> str:
     """Apply one delivery of a message (see the module docstring); return what happened."""
     attempt = task.request.retries + 1
     try:
@@ -124,16 +126,16 @@ def consume(*, task, contract: Contract, handler: Handler, message: object) -> s
     return "applied"
 
 
-def _park(**dead_letter) -> None:
+def _park(*, message_id: uuid.UUID, name: str, queue: str, message: object, error: str, attempts: int) -> None:
     """Park a dead letter; if even that fails (database down), put the message back on the queue."""
     try:
-        dead_letter_park(**dead_letter)
-    except Exception as error:
-        logger.exception("%s: could not park a dead letter, requeueing the message", dead_letter["name"])
-        raise Reject(f"could not park a dead letter: {error}", requeue=True) from error
+        dead_letter_park(message_id=message_id, name=name, queue=queue, message=message, error=error, attempts=attempts)
+    except Exception as park_error:
+        logger.exception("%s: could not park a dead letter, requeueing the message", name)
+        raise Reject(f"could not park a dead letter: {park_error}", requeue=True) from park_error
 
 
-def _fallback_message_id(message: object, task) -> uuid.UUID:
+def _fallback_message_id(message: object, task: Task[..., str]) -> uuid.UUID:
     candidate = message.get("message_id") if isinstance(message, dict) else None
     for value in (candidate, task.request.id):
         try:
@@ -143,18 +145,20 @@ def _fallback_message_id(message: object, task) -> uuid.UUID:
     return uuid.uuid4()
 
 
-def message_handler(name: str) -> Callable[[Handler], object]:
+def message_handler(name: str) -> Callable[[Handler], Task[..., str]]:
     """Register ``handler`` as the Celery task for message ``name`` (which must have a contract)."""
     contract = contract_for(name)
 
-    def register(handler: Handler):
+    def register(handler: Handler) -> Task[..., str]:
         @shared_task(name=name, bind=True, max_retries=None, ignore_result=True)
-        def task(self, message=None, **unexpected):
+        def task(self: Task[..., str], /, message: object = None, **unexpected: object) -> str:
             if unexpected:
                 message = {"unexpected_arguments": sorted(unexpected), "message": message}
             return consume(task=self, contract=contract, handler=handler, message=message)
 
-        task.handler = handler
+        # The handler itself, for tests that apply a payload without a delivery (not an attribute of
+        # celery-types' Task).
+        task.handler = handler  # type: ignore[attr-defined]
         return task
 
     return register

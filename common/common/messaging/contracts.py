@@ -17,8 +17,12 @@ To add a message, add a ``Contract`` to ``CONTRACTS`` below; the sender calls
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import jsonschema_rs
+
+JSONObject = dict[str, Any]
+"""A JSON object as ``json.loads`` returns it: a payload, an envelope, a JSON Schema."""
 
 
 class InvalidMessage(Exception):
@@ -36,7 +40,7 @@ QUANTITY_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 1000}
 MAX_LINES = 50
 
 
-def _object(properties: dict, *, optional: tuple[str, ...] = ()) -> dict:
+def _object(properties: dict[str, JSONObject], *, optional: tuple[str, ...] = ()) -> JSONObject:
     return {
         "type": "object",
         "properties": properties,
@@ -51,7 +55,7 @@ class Contract:
 
     name: str
     description: str
-    schemas: dict[int, dict] = field(hash=False)
+    schemas: dict[int, JSONObject] = field(hash=False)
     version: int = 1
 
     @property
@@ -65,7 +69,7 @@ class Contract:
         # jsonschema took 0.07 ms a payload here, this 0.001 ms.
         return {version: jsonschema_rs.Draft202012Validator(schema) for version, schema in self.schemas.items()}
 
-    def validate(self, payload: dict, *, version: int | None = None) -> None:
+    def validate(self, payload: object, *, version: int | None = None) -> None:
         """Raise ``InvalidMessage`` unless ``payload`` matches the schema of ``version`` (default: current)."""
         version = self.version if version is None else version
         validator = self._validators.get(version)

@@ -1,8 +1,22 @@
 """Outbox, inbox and dead letters; each service has its own tables, in its own schema."""
 
 import uuid
+from typing import TypedDict
 
 from django.db import models
+
+from common.messaging.contracts import JSONObject
+
+
+class Envelope(TypedDict):
+    """What travels to the consumer as the task's ``message`` argument (``OutboxMessage.envelope``)."""
+
+    message_id: str
+    name: str
+    version: int
+    payload: JSONObject
+    source: str
+    created_at: str
 
 
 class OutboxMessage(models.Model):
@@ -41,7 +55,7 @@ class OutboxMessage(models.Model):
     def state(self) -> str:
         return self.State.SENT if self.sent_at else self.State.PENDING
 
-    def envelope(self, *, source: str) -> dict:
+    def envelope(self, *, source: str) -> Envelope:
         """What travels to the consumer as the task's ``message`` argument."""
         return {
             "message_id": str(self.id),

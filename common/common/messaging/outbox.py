@@ -15,6 +15,7 @@
 import json
 import logging
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 
 from django.conf import settings
@@ -34,7 +35,7 @@ def _service_name() -> str:
     return settings.SERVICE_NAME
 
 
-def enqueue(name: str, payload: dict) -> OutboxMessage:
+def enqueue(name: str, payload: Mapping[str, object]) -> OutboxMessage:
     """Write message ``name`` to the outbox in the current transaction; it is published after commit.
 
     ``payload`` may hold ``Decimal``, ``UUID`` and datetimes: they travel as
@@ -104,8 +105,8 @@ def _relay_batch(*, batch_size: int, min_age_seconds: float) -> tuple[int, bool]
             .order_by("created_at")
             .select_for_update(skip_locked=True)[:batch_size]
         )
-        sent_ids = []
-        failure = None
+        sent_ids: list[uuid.UUID] = []
+        failure: tuple[OutboxMessage, publisher.PublishFailed] | None = None
         for message in claimed:
             try:
                 publisher.publish(envelope=message.envelope(source=_service_name()), queue=message.queue)
@@ -116,13 +117,15 @@ def _relay_batch(*, batch_size: int, min_age_seconds: float) -> tuple[int, bool]
         if sent_ids:
             OutboxMessage.objects.filter(id__in=sent_ids).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
         if failure:
-            message, error = failure
-            logger.warning("outbox relay: broker refused %s %s: %s", message.name, message.id, error)
-            OutboxMessage.objects.filter(id=message.id).update(attempts=F("attempts") + 1, last_error=str(error)[:2000])
+            refused, refusal = failure
+            logger.warning("outbox relay: broker refused %s %s: %s", refused.name, refused.id, refusal)
+            OutboxMessage.objects.filter(id=refused.id).update(
+                attempts=F("attempts") + 1, last_error=str(refusal)[:2000]
+            )
     return len(sent_ids), failure is not None
 
 
-def outbox_send_now(*, messages) -> tuple[int, str]:
+def outbox_send_now(*, messages: Iterable[OutboxMessage]) -> tuple[int, str]:
     """Publish the given unsent rows now (admin action); return how many were sent and the last error."""
     sent, last_error = 0, ""
     for message in messages:

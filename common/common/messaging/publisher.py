@@ -13,10 +13,13 @@ any error (the next publish reconnects).
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from contextlib import suppress
+from typing import Any
 
-from celery import current_app
+from celery import Celery, current_app
 from django.conf import settings
+from kombu import Connection, Producer
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +30,13 @@ class PublishFailed(Exception):
 
 class _Publisher(threading.local):
     pid: int | None = None
-    connection = None
-    producer = None
+    connection: Connection | None = None
+    producer: Producer | None = None
 
-    def _open(self):
+    def _open(self) -> None:
         timeout = settings.MESSAGING_PUBLISH_TIMEOUT_SECONDS
-        app = current_app._get_current_object()
+        # celery-types declares current_app a Celery; it is the Proxy of one.
+        app: Celery = current_app._get_current_object()  # type: ignore[attr-defined]
         connection = app.connection_for_write(
             connect_timeout=timeout,
             transport_options={
@@ -51,7 +55,7 @@ class _Publisher(threading.local):
                 self.connection.release()
         self.pid = self.connection = self.producer = None
 
-    def publish(self, *, envelope: dict, queue: str) -> None:
+    def publish(self, *, envelope: Mapping[str, Any], queue: str) -> None:
         if self.pid != os.getpid():  # a forked child must not share its parent's socket
             self.pid = self.connection = self.producer = None
         try:
@@ -76,6 +80,6 @@ class _Publisher(threading.local):
 _publisher = _Publisher()
 
 
-def publish(*, envelope: dict, queue: str) -> None:
+def publish(*, envelope: Mapping[str, Any], queue: str) -> None:
     """Hand ``envelope`` to the broker as task ``envelope["name"]`` on ``queue``; ``PublishFailed`` if it refuses."""
     _publisher.publish(envelope=envelope, queue=queue)

@@ -1,8 +1,14 @@
+from typing import ClassVar
+
 from django.db import models
 
 
 class DeactivatedUser(models.Model):
     """An account users_service deactivated; its tokens issued up to ``deactivated_at`` are refused here."""
+
+    # Django's default manager, declared for mypy: under users_service's settings, where this app is not
+    # installed, the django plugin does not add it.
+    objects: ClassVar[models.Manager["DeactivatedUser"]]
 
     user_id = models.BigIntegerField(primary_key=True)
     username = models.CharField(max_length=150)

@@ -19,12 +19,16 @@ import logging
 import threading
 import time
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
 from django.core.signals import setting_changed
 
 from common.auth.deactivations.models import DeactivatedUser
+
+if TYPE_CHECKING:
+    from redis.typing import EncodableT
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +48,7 @@ def _client() -> redis.Redis:
 
 def deactivations_store_rebuild() -> int:
     """Write every recorded deactivation into the Redis hash; returns how many."""
-    rows = {
+    rows: dict[EncodableT, EncodableT] = {
         str(user_id): moment.timestamp()
         for user_id, moment in DeactivatedUser.objects.values_list("user_id", "deactivated_at")
     }
@@ -86,7 +90,7 @@ def deactivated_at(*, user_id: int) -> float | None:
     return _snapshot.deactivated_at(user_id)
 
 
-def _reset_on_setting_change(*, setting: str, **kwargs) -> None:
+def _reset_on_setting_change(*, setting: str, **kwargs: object) -> None:
     if setting.startswith("JWT_") or setting == "CELERY_BROKER_URL":
         _snapshot.reset()
 

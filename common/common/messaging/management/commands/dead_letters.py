@@ -1,5 +1,7 @@
 """``manage.py dead_letters [list|replay|discard] [message ids...|--all]``: the dead letters of this service."""
 
+from argparse import ArgumentParser
+
 from django.core.management.base import BaseCommand, CommandError
 
 from common.messaging.dead_letters import dead_letter_discard, dead_letter_replay
@@ -10,12 +12,19 @@ from common.messaging.publisher import PublishFailed
 class Command(BaseCommand):
     help = "List, replay or discard this service's dead letters."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("action", choices=["list", "replay", "discard"])
         parser.add_argument("message_ids", nargs="*", help="Message ids (default with --all: every parked one).")
         parser.add_argument("--all", action="store_true", help="Every parked dead letter.")
 
-    def handle(self, *args, action, message_ids, all, **options):  # noqa: A002 - the option's name
+    def handle(
+        self,
+        *args: object,
+        action: str,
+        message_ids: list[str],
+        all: bool,  # noqa: A002 - the option's name
+        **options: object,
+    ) -> None:
         if action == "list":
             for dead_letter in DeadLetter.objects.order_by("created_at"):
                 first_line = dead_letter.error.splitlines()[0] if dead_letter.error else ""

@@ -15,27 +15,17 @@ def dead_letter_park(
 ) -> DeadLetter:
     """Park ``message`` with its error; a message parked again (after a failed replay) is parked anew."""
     now = timezone.now()
+    parked = {
+        "name": name,
+        "queue": queue,
+        "message": json.loads(json.dumps(message, cls=DjangoJSONEncoder)),
+        "error": error[:20000],
+        "attempts": attempts,
+        "state": DeadLetter.State.PARKED,
+        "updated_at": now,
+    }
     dead_letter, _ = DeadLetter.objects.update_or_create(
-        message_id=message_id,
-        defaults={
-            "name": name,
-            "queue": queue,
-            "message": json.loads(json.dumps(message, cls=DjangoJSONEncoder)),
-            "error": error[:20000],
-            "attempts": attempts,
-            "state": DeadLetter.State.PARKED,
-            "updated_at": now,
-        },
-        create_defaults={
-            "name": name,
-            "queue": queue,
-            "message": json.loads(json.dumps(message, cls=DjangoJSONEncoder)),
-            "error": error[:20000],
-            "attempts": attempts,
-            "state": DeadLetter.State.PARKED,
-            "created_at": now,
-            "updated_at": now,
-        },
+        message_id=message_id, defaults=parked, create_defaults={**parked, "created_at": now}
     )
     return dead_letter
 

@@ -11,16 +11,21 @@ ever sees an HTML error page. The admin keeps its HTML pages: operators use it
 in a browser.
 """
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, DataError, IntegrityError, ProgrammingError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler
 from drf_standardized_errors.types import ExceptionHandlerContext
 from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
+
+logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
@@ -104,6 +109,24 @@ def _as_drf_exception(error: ApplicationError, context: ExceptionHandlerContext)
     return other
 
 
+DEPENDENCY_RETRY_AFTER_SECONDS = 5
+
+
+class DependencyUnavailable(exceptions.APIException):
+    """The database (or another server this one needs) did not answer: 503 with ``Retry-After``, never a 500."""
+
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = "A server this service depends on is unavailable; try again shortly."
+    wait = DEPENDENCY_RETRY_AFTER_SECONDS  # drf-standardized-errors answers it as Retry-After
+
+
+class _RequestTooLarge(exceptions.APIException):
+    status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = "The request body is too large."
+
+
 class ApplicationErrorHandler(ExceptionHandler):
     """drf-standardized-errors' handler, knowing ``ApplicationError`` too.
 
@@ -115,6 +138,14 @@ class ApplicationErrorHandler(ExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, ApplicationError):
             return _as_drf_exception(exc, self.context)
+        if isinstance(exc, DatabaseError) and not isinstance(exc, (IntegrityError, DataError, ProgrammingError)):
+            # Connection refused, dropped or timed out: the database is down or unreachable, not the request
+            # wrong. Why goes to the log; the client learns only when to try again.
+            logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+            return DependencyUnavailable()
+        if isinstance(exc, RequestDataTooBig):
+            # A body without Content-Length (chunked) found too large while it was read.
+            return _RequestTooLarge()
         if isinstance(exc, DjangoValidationError):
             # A model's own validation (full_clean, a unique field), keyed by field: a validation error.
             return exceptions.ValidationError(detail=get_error_detail(exc))
@@ -161,6 +192,25 @@ class JsonErrorMiddleware:
             return response
         status = response.status_code
         return error_response(status=status, detail=HTTPStatus(status).phrase + ".")
+
+
+class RequestBodyLimitMiddleware:
+    """A request whose declared body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413 in the common shape, at once.
+
+    Django would only notice when a view reads the body, and answer with an error of its own (a 500 from
+    DRF's parsers); here nothing of the body is read. A body without Content-Length is checked as it is
+    read (``ApplicationErrorHandler``).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared.isdigit() and int(declared) > self.limit:
+            return error_response(status=413, detail=f"The request body is larger than {self.limit} bytes.")
+        return self.get_response(request)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

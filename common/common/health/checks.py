@@ -1,10 +1,19 @@
-"""What readiness depends on: the service's database and its message broker."""
+"""What readiness depends on: the service's database and its message broker.
+
+``/health/ready/`` is public (load balancers and probes call it): it names the check that failed and
+nothing more. Why it failed (host, port, the exception's text) goes to the log, for operators.
+"""
+
+import logging
 
 import redis
 from django.conf import settings
 from django.db import connections
 
 CHECK_TIMEOUT_SECONDS = 2
+UNAVAILABLE = "unavailable"
+
+logger = logging.getLogger(__name__)
 
 
 def database_check() -> None:
@@ -30,13 +39,14 @@ READINESS_CHECKS = {"database": database_check, "broker": broker_check}
 
 
 def readiness() -> dict[str, str]:
-    """Run every check; map each to ``ok`` or to why it failed."""
+    """Run every check; map each to ``ok`` or ``unavailable`` (why is logged, never answered)."""
     results = {}
     for name, check in READINESS_CHECKS.items():
         try:
             check()
-        except Exception as error:  # noqa: BLE001 - any failure means "not ready", and is reported
-            results[name] = f"error: {type(error).__name__}: {error}".strip()
+        except Exception as error:  # noqa: BLE001 - any failure means "not ready", and is logged
+            logger.warning("readiness check %s failed: %s: %s", name, type(error).__name__, error)
+            results[name] = UNAVAILABLE
         else:
             results[name] = "ok"
     return results

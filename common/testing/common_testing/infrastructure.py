@@ -53,7 +53,9 @@ __all__ = [
     "test_production_settings_refuse_to_start_without_their_secrets",
     "test_readiness_is_200_when_database_and_broker_answer",
     "test_readiness_is_503_naming_the_broker_when_it_is_down",
-    "test_readiness_is_503_naming_the_database_when_it_is_down",
+    "test_a_body_over_the_limit_is_a_413_in_the_common_shape_before_any_view",
+    "test_a_body_within_the_limit_reaches_the_view",
+    "test_readiness_is_503_naming_the_database_when_it_is_down_without_its_internals",
     "test_schema_components_have_distinct_names",
     "test_schema_is_openapi_3",
     "test_server_error_is_json_in_the_common_error_shape",
@@ -89,28 +91,48 @@ def test_readiness_is_200_when_database_and_broker_answer(client):
 
 
 @pytest.mark.django_db
-def test_readiness_is_503_naming_the_broker_when_it_is_down(client):
+def test_readiness_is_503_naming_the_broker_when_it_is_down(client, caplog):
     with override_settings(CELERY_BROKER_URL="redis://127.0.0.1:9/0"):
         response = client.get("/health/ready/")
 
     assert response.status_code == 503
-    body = response.json()
-    assert body["status"] == "unavailable"
-    assert body["checks"]["database"] == "ok"
-    assert body["checks"]["broker"].startswith("error:")
+    assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "broker": "unavailable"}}
+    assert "readiness check broker failed" in caplog.text  # why, for operators: in the log only
 
 
 @pytest.mark.django_db
-def test_readiness_is_503_naming_the_database_when_it_is_down(client, monkeypatch):
+def test_readiness_is_503_naming_the_database_when_it_is_down_without_its_internals(client, monkeypatch, caplog):
     def refuse(*args, **kwargs):
-        raise OperationalError("connection refused")
+        raise OperationalError('connection to server at "10.1.2.3", port 5432 failed: Connection refused')
 
     monkeypatch.setitem(checks.READINESS_CHECKS, "database", refuse)
 
     response = client.get("/health/ready/")
 
     assert response.status_code == 503
-    assert response.json()["checks"]["database"] == "error: OperationalError: connection refused"
+    assert response.json() == {"status": "unavailable", "checks": {"database": "unavailable", "broker": "ok"}}
+    assert b"10.1.2.3" not in response.content
+    assert b"5432" not in response.content
+    assert "OperationalError" not in response.content.decode()
+    assert 'readiness check database failed: OperationalError: connection to server at "10.1.2.3"' in caplog.text
+
+
+@pytest.mark.parametrize("path", ["/api/v1/anything/", f"/{settings.ADMIN_URL_PREFIX}login/"])
+def test_a_body_over_the_limit_is_a_413_in_the_common_shape_before_any_view(client, path):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    response = client.post(path, data=b"{" + b" " * limit + b"}", content_type="application/json")
+
+    assert response.status_code == 413
+    assert assert_common_error_shape(response, status=413)["errors"][0]["code"] == "request_too_large"
+
+
+def test_a_body_within_the_limit_reaches_the_view(client):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    response = client.post("/api/v1/anything/", data=b" " * (limit - 2) + b"{}", content_type="application/json")
+
+    assert response.status_code == 404  # no such route: the body was let through
 
 
 def test_schema_is_openapi_3(client):
@@ -220,6 +242,22 @@ def _application_error_cases():
         },
         {"Retry-After": "3"},
         id="rate-limit",
+    )
+    yield pytest.param(
+        OperationalError('connection to server at "10.1.2.3", port 5432 failed: Connection refused'),
+        503,
+        {
+            "type": "server_error",
+            "errors": [
+                {
+                    "code": "service_unavailable",
+                    "detail": "A server this service depends on is unavailable; try again shortly.",
+                    "attr": None,
+                }
+            ],
+        },
+        {"Retry-After": "5"},
+        id="database-down",
     )
 
 

@@ -1,12 +1,10 @@
-from django.conf import settings
-from django.contrib import admin
 from django.urls import include, path
 
-from common.urls import handler400, handler403, handler404, handler500, infrastructure_urlpatterns
+from common.urls import admin_urlpatterns, handler400, handler403, handler404, handler500, infrastructure_urlpatterns
 
 urlpatterns = [
     *infrastructure_urlpatterns,
-    path(settings.ADMIN_URL_PREFIX, admin.site.urls),
+    *admin_urlpatterns,
     path("api/v1/", include("catalog_service.catalog.urls")),
     path("api/v1/", include("common.auth.urls")),  # auth/whoami/
 ]

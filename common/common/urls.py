@@ -1,6 +1,8 @@
-"""URLs every service serves besides its API: health, OpenAPI schema and docs."""
+"""URLs every service serves besides its API: health, OpenAPI schema and docs, and its admin."""
 
-from django.urls import path
+from django.conf import settings
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common.health.views import LivenessApi, ReadinessApi
@@ -11,6 +13,11 @@ infrastructure_urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
+
+# Each admin says which service it belongs to: an operator has three open, often in one browser.
+admin.site.site_header = f"{settings.SERVICE_NAME} administration"
+admin.site.site_title = f"{settings.SERVICE_NAME} admin"
+admin_urlpatterns: list[URLPattern | URLResolver] = [path(settings.ADMIN_URL_PREFIX, admin.site.urls)]
 
 handler400 = "common.errors.bad_request"
 handler403 = "common.errors.permission_denied"

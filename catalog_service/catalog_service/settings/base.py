@@ -29,6 +29,8 @@ ROOT_URLCONF = "catalog_service.urls"
 WSGI_APPLICATION = "catalog_service.wsgi.application"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 DATABASES = shared.database_settings(env, service=SERVICE_NAME, schema=DATABASE_SCHEMA)
+SESSION_COOKIE_NAME = shared.session_cookie_name(service=SERVICE_NAME)
+CSRF_COOKIE_NAME = shared.csrf_cookie_name(service=SERVICE_NAME)
 # Public catalogue reads are cached (catalog_service.catalog.public_cache), in the broker's Redis unless
 # CATALOG_CACHE_URL says otherwise, for CATALOG_CACHE_SECONDS at the most.
 CACHES = shared.cache_settings(

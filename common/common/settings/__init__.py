@@ -114,6 +114,16 @@ def cache_settings(
     }
 
 
+def session_cookie_name(*, service: str) -> str:
+    """The admin's session cookie, named after the service: browsers share the cookies of one host across its
+    ports (and, through the gateway, across paths), so three admins under one name would log each other out."""
+    return f"{service}_session"
+
+
+def csrf_cookie_name(*, service: str) -> str:
+    return f"{service}_csrftoken"
+
+
 def spectacular_settings(*, service: str, description: str) -> dict[str, Any]:
     """``SPECTACULAR_SETTINGS``: OpenAPI; Swagger UI is served from the sidecar, so no internet is needed."""
     return {

@@ -55,6 +55,7 @@ __all__ = [
     "test_readiness_is_503_naming_the_broker_when_it_is_down",
     "test_a_body_over_the_limit_is_a_413_in_the_common_shape_before_any_view",
     "test_a_body_within_the_limit_reaches_the_view",
+    "test_the_admin_names_its_service_and_its_cookies_are_its_own",
     "test_readiness_is_503_naming_the_database_when_it_is_down_without_its_internals",
     "test_schema_components_have_distinct_names",
     "test_schema_is_openapi_3",
@@ -133,6 +134,17 @@ def test_a_body_within_the_limit_reaches_the_view(client):
     response = client.post("/api/v1/anything/", data=b" " * (limit - 2) + b"{}", content_type="application/json")
 
     assert response.status_code == 404  # no such route: the body was let through
+
+
+def test_the_admin_names_its_service_and_its_cookies_are_its_own(client):
+    service = settings.SERVICE_NAME
+
+    response = client.get(f"/{settings.ADMIN_URL_PREFIX}login/")
+
+    assert response.status_code == 200
+    assert f"{service} administration" in response.content.decode()
+    assert set(response.cookies) == {f"{service}_csrftoken"}
+    assert f"{service}_session" == settings.SESSION_COOKIE_NAME
 
 
 def test_schema_is_openapi_3(client):

@@ -28,6 +28,8 @@ ROOT_URLCONF = "orders_service.urls"
 WSGI_APPLICATION = "orders_service.wsgi.application"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 DATABASES = shared.database_settings(env, service=SERVICE_NAME, schema=DATABASE_SCHEMA)
+SESSION_COOKIE_NAME = shared.session_cookie_name(service=SERVICE_NAME)
+CSRF_COOKIE_NAME = shared.csrf_cookie_name(service=SERVICE_NAME)
 # A customer's order list is cached per user (orders_service.orders.list_cache), in the broker's Redis unless
 # CACHE_URL says otherwise.
 CACHES = shared.cache_settings(env, service=SERVICE_NAME)

@@ -29,6 +29,8 @@ ROOT_URLCONF = "users_service.urls"
 WSGI_APPLICATION = "users_service.wsgi.application"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 DATABASES = shared.database_settings(env, service=SERVICE_NAME, schema=DATABASE_SCHEMA)
+SESSION_COOKIE_NAME = shared.session_cookie_name(service=SERVICE_NAME)
+CSRF_COOKIE_NAME = shared.csrf_cookie_name(service=SERVICE_NAME)
 # Failed-login lockout (users_service.accounts.login_throttle) counts in this cache, shared by every web worker.
 CACHES = shared.cache_settings(env, service=SERVICE_NAME)
 SPECTACULAR_SETTINGS = shared.spectacular_settings(

@@ -65,6 +65,12 @@ def _current_version_and_page(
     return version, None
 
 
+# Whether a page came from the cache: a client sees why it still gets a page while the database is down
+# (a cached page needs no database), and how fresh it is (a cached page is current, see below).
+_SERVED_FROM_CACHE = {"X-Cache": "hit"}
+_BUILT = {"X-Cache": "miss"}
+
+
 def serve_versioned_page(
     *,
     version_key: str,
@@ -96,7 +102,7 @@ def serve_versioned_page(
         logger.warning("%s cache unavailable; reading from the database", description, exc_info=True)
         version, body = None, None
     if body is not None:
-        return HttpResponse(body, content_type="application/json")
+        return HttpResponse(body, content_type="application/json", headers=_SERVED_FROM_CACHE)
     response = build()
     if response.status_code != 200:
         return response
@@ -106,4 +112,4 @@ def serve_versioned_page(
             cache.set(page_key, (version, body))
         except RedisError:
             logger.warning("could not cache a page of the %s", description, exc_info=True)
-    return HttpResponse(body, content_type="application/json")
+    return HttpResponse(body, content_type="application/json", headers=_BUILT)

@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 import pytest
+from django.db import OperationalError
 from django.test import override_settings
+from rest_framework.test import APIClient
 
-from catalog_service.catalog import services
+from catalog_service.catalog import selectors, services
 from tests.factories import ProductFactory
 
 # Real commits: the cache is invalidated when a write's transaction commits.
@@ -97,3 +99,26 @@ def test_reads_fall_back_to_the_database_when_redis_is_down(api_client):
 
     assert listed_price == "10.00"
     assert detail_response.status_code == 200
+
+
+def test_a_cached_page_is_served_while_the_database_is_down_and_says_so(monkeypatch):
+    # given: the first page read once (built from the database, then cached); the client sees the 503 a
+    # server error answers (the test client would raise the database's error it reports instead)
+    api_client = APIClient(raise_request_exception=False)
+    ProductFactory()
+    first = api_client.get(LIST)
+    assert (first.status_code, first["X-Cache"]) == (200, "miss")
+
+    # when: the database stops answering
+    def database_down(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(selectors, "product_list", database_down)
+    cached = api_client.get(LIST)
+    uncached = api_client.get(LIST, {"ordering": "-price"})
+
+    # then: the cached page is served, marked as such; a page the cache lacks is a 503 to retry
+    assert (cached.status_code, cached["X-Cache"], cached.json()) == (200, "hit", first.json())
+    assert uncached.status_code == 503
+    assert uncached["Retry-After"] == "5"
+    assert uncached.json()["errors"][0]["code"] == "service_unavailable"

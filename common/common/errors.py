@@ -11,7 +11,6 @@ ever sees an HTML error page. The admin keeps its HTML pages: operators use it
 in a browser.
 """
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 
@@ -24,8 +23,6 @@ from drf_standardized_errors.handler import ExceptionHandler
 from drf_standardized_errors.types import ExceptionHandlerContext
 from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
-
-logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
@@ -140,8 +137,8 @@ class ApplicationErrorHandler(ExceptionHandler):
             return _as_drf_exception(exc, self.context)
         if isinstance(exc, DatabaseError) and not isinstance(exc, (IntegrityError, DataError, ProgrammingError)):
             # Connection refused, dropped or timed out: the database is down or unreachable, not the request
-            # wrong. Why goes to the log; the client learns only when to try again.
-            logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+            # wrong. Why goes to the log (drf-standardized-errors reports every 5xx with its traceback); the
+            # client learns only when to try again.
             return DependencyUnavailable()
         if isinstance(exc, RequestDataTooBig):
             # A body without Content-Length (chunked) found too large while it was read.

@@ -17,9 +17,27 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from shopctl import infrastructure, supervisor
-from shopctl.local import ROOT, VAR, Config, SetupError, admin_database_url, ensure_system_packages, log, setup
-from shopctl.processes import CATALOG, PROCESSES_BY_NAME, SERVICES, SERVICES_BY_NAME, Service, migrate_command
+from shopctl import gateway, infrastructure, supervisor, tls
+from shopctl.local import (
+    ROOT,
+    TLS_DIR,
+    VAR,
+    Config,
+    SetupError,
+    admin_database_url,
+    ensure_system_packages,
+    log,
+    setup,
+)
+from shopctl.processes import (
+    CATALOG,
+    PROCESSES_BY_NAME,
+    SERVICES,
+    SERVICES_BY_NAME,
+    Service,
+    migrate_command,
+    process,
+)
 
 PYTHON = sys.executable
 BIN = supervisor.BIN
@@ -48,8 +66,8 @@ def wait_until(seconds: float, condition: Callable[[], bool]) -> bool:
     return False
 
 
-def ready_url(config: Config, service: Service) -> str:
-    return f"http://127.0.0.1:{config.ports[service.name]}/health/ready/"
+def ready_url(config: Config, service: Service, replica: int = 1) -> str:
+    return f"http://127.0.0.1:{config.site().port(service, replica)}/health/ready/"
 
 
 def manage(service: Service, arguments: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[Any]:
@@ -73,8 +91,8 @@ def parse_scale(values: Sequence[str]) -> dict[str, int]:
             raise SetupError(f"--scale {value}: the number of replicas must be a whole number of at least 1")
         if not kind.scalable and int(count) != 1:
             raise SetupError(f"--scale {value}: {name} runs once by design: one process publishes the periodic tasks")
-        if kind.role == "web" and int(count) != 1:
-            raise SetupError(f"--scale {value}: web replicas need the gateway in front of them, which is not here yet")
+        if kind.role == "gateway" and int(count) != 1:
+            raise SetupError(f"--scale {value}: locally one gateway listens on the gateway's ports")
         scale[name] = int(count)
     return scale
 
@@ -115,12 +133,36 @@ def start_infrastructure(config: Config) -> list[supervisor.Program]:
 def prepare_supervisor(config: Config, scale: dict[str, int]) -> tuple[list[supervisor.Program], bool]:
     """Set up, write supervisor's configuration and start supervisord; True if this call started it."""
     setup(config)
+    write_gateway_config(config, scale)
     programs = supervisor.infrastructure_programs(config) + supervisor.system_programs(config, scale)
     supervisor.write_conf(programs)
     started = supervisor.start_daemon()
     if not started:
         supervisor.reload_conf()
     return programs, started
+
+
+def write_gateway_config(config: Config, scale: dict[str, int]) -> None:
+    """The local CA and certificate (.var/tls/), and HAProxy's configuration for these replicas, checked."""
+    tls.ensure_certificates(TLS_DIR)
+    site = config.site(scale)
+    path = Path(site.gateway.config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(gateway.render(site))
+    check = subprocess.run(
+        [site.gateway.program, "-c", "-q", "-f", str(path)], capture_output=True, text=True, check=False
+    )
+    if check.returncode:
+        raise SetupError(f"HAProxy refuses {path}:\n{check.stdout}{check.stderr}")
+
+
+def web_replicas(scale: dict[str, int]) -> list[tuple[Service, int]]:
+    """(service, replica) of every web server ``up`` runs."""
+    return [
+        (service, replica)
+        for service in SERVICES
+        for replica in range(1, scale.get(process(service, "web").name, 1) + 1)
+    ]
 
 
 # ---------------------------------------------------------------- commands
@@ -147,23 +189,28 @@ def cmd_up(config: Config, scale: dict[str, int]) -> int:
     system = [program for program in programs if program.group in PROCESSES_BY_NAME]
     # Programs scaled down since the last `up` are no longer in the configuration: supervisor removed them.
     supervisor.start(system)
-    for service in SERVICES:
-        url = ready_url(config, service)
+    for service, replica in web_replicas(scale):
+        url = ready_url(config, service, replica)
         if not wait_until(config.ready_timeout, lambda url=url: http_status(url) == 200):  # type: ignore[misc]
-            log_file = supervisor.LOG_DIR / f"{service.short}-web.log"
-            if log_file.exists():
+            for log_file in supervisor.LOG_DIR.glob(f"{service.short}-web*.log"):
                 print("\n".join(log_file.read_text(errors="replace").splitlines()[-20:]), file=sys.stderr)
             raise SetupError(
-                f"{service.name} is not ready after {config.ready_timeout}s: {ready_url(config, service)} answers"
-                f" {http_status(ready_url(config, service))}"
+                f"{service.name} is not ready after {config.ready_timeout}s: {url} answers {http_status(url)}"
             )
     log(f"ready in {time.monotonic() - began:.0f}s")
+    site = config.site(scale)
+    print(f"  gateway          {config.gateway_url}/   (http://localhost:{config.gateway_http_port} redirects there)")
     for service in SERVICES:
-        base = f"http://127.0.0.1:{config.ports[service.name]}"
-        print(f"  {service.name:<16} {base}/api/v1/   docs {base}/api/docs/   admin {base}/admin/")
+        prefix = f"{config.gateway_url}{service.url_prefix}"
+        direct = f"http://127.0.0.1:{site.port(service)}"
+        print(f"  {service.name:<16} admin {prefix}admin/   docs {prefix}api/docs/   directly {direct}")
     replicas = [f"{program.name}" for program in system if program.name != program.group]
     if replicas:
         print(f"  replicas: {' '.join(replicas)}")
+    paths = tls.Paths(TLS_DIR)
+    print(f"  TLS: the gateway's certificate is signed by the local CA {paths.ca}; trust it with")
+    for line in tls.trust_instructions(paths, config.gateway_url):
+        print(f"    {line}")
     print("  Create an operator: ./manage_all.sh manage users_service createsuperuser")
     return 0
 
@@ -181,8 +228,14 @@ def cmd_status(config: Config) -> int:
         print("not running (./manage_all.sh up starts it)")
         return 3
     print(supervisor.supervisorctl("status").stdout, end="")
+    running = {line.split()[0] for line in supervisor.supervisorctl("status").stdout.splitlines() if line.strip()}
     for service in SERVICES:
-        print(f"{service.name:<16} {ready_url(config, service)} -> {http_status(ready_url(config, service))}")
+        kind = process(service, "web").name
+        replicas = sorted(name for name in running if name == kind or name.startswith(f"{kind}:"))
+        for replica, name in enumerate(replicas, start=1):
+            url = ready_url(config, service, replica)
+            print(f"{name:<24} {url} -> {http_status(url)}")
+    print(f"{'gateway':<24} {config.gateway_url}/ (CA {TLS_DIR / 'ca.pem'})")
     return 0
 
 

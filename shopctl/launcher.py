@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,13 +35,15 @@ from typing import Any, TypeVar
 import requests
 
 from common_testing.auth import TestSigner
-from shopctl import infrastructure
+from shopctl import gateway, infrastructure, tls
 from shopctl.processes import (
     DEFAULT_WEB_SERVER,
     PROCESSES,
+    PROCESSES_BY_NAME,
     SERVICES,
     SERVICES_BY_NAME,
     USERS,
+    GatewaySite,
     ProcessKind,
     Service,
     Site,
@@ -62,6 +65,9 @@ FAST_SAGA_ENVIRONMENT = {
 FAST_SCHEDULER_ENVIRONMENT = {"OUTBOX_RELAY_INTERVAL_SECONDS": "0.5", "ORDERS_REDRIVE_INTERVAL_SECONDS": "1"}
 # E-mail goes to the log: there is no mail server here.
 MAIL_ENVIRONMENT = {"DJANGO_EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+
+# Debian's HAProxy (/usr/sbin may not be on a user's PATH).
+GATEWAY_PROGRAM = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
 T = TypeVar("T")
 
@@ -129,6 +135,28 @@ class System:
     # Short saga timeouts and relay intervals, so fault tests settle in seconds; the benchmark runs without them.
     fast_saga: bool = True
     ports: dict[str, int] = field(default_factory=lambda: {service.name: free_port() for service in SERVICES})
+    # Replicas of web process kinds ("orders-web" -> 2): replica n listens on its service's port + 100 * (n - 1).
+    web_replicas: dict[str, int] = field(default_factory=dict)
+    gateway_ports: tuple[int, int, int] = field(default_factory=lambda: (free_port(), free_port(), free_port()))
+    # The gateway's environment: SHOP_RATE_LIMITS=off, SHOP_GATEWAY_RATE_LIMIT, ... (defaults: shopctl.gateway).
+    gateway_environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def gateway_url(self) -> str:
+        """The one entry point, https with the run's own CA (``ca_file``)."""
+        return f"https://localhost:{self.gateway_ports[0]}"
+
+    @property
+    def gateway_http_url(self) -> str:
+        return f"http://localhost:{self.gateway_ports[1]}"
+
+    @property
+    def gateway_metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_ports[2]}/metrics"
+
+    @property
+    def ca_file(self) -> Path:
+        return tls.Paths(self.workdir / "tls").ca
 
     @property
     def redis_url(self) -> str:
@@ -136,9 +164,14 @@ class System:
 
     @property
     def site(self) -> Site:
+        https, http, metrics = self.gateway_ports
         return Site(
             root=ROOT, bin_dir=VENV_BIN, host="127.0.0.1", ports=self.ports, state_dir=self.workdir,
-            web_server=self.web_server,
+            web_server=self.web_server, web_replicas=self.web_replicas,
+            gateway=GatewaySite(
+                https_port=https, http_port=http, metrics_port=metrics, config=self.workdir / "gateway" / "haproxy.cfg",
+                certificate=tls.Paths(self.workdir / "tls").server, program=GATEWAY_PROGRAM, backend_dns=False,
+            ),
         )  # fmt: skip
 
     def role_database_url(self, service: str) -> str:
@@ -206,10 +239,35 @@ class System:
         self.processes[name] = started
         return started
 
-    def start_kind(self, kind: ProcessKind) -> Process:
-        """Start one process of the system as the description says."""
-        environment = self.service_environment(kind.service.name) if kind.service else self.scheduler_environment()
-        return self.start(kind.name, kind.command(self.site), cwd=Path(kind.cwd(self.site)), env=environment)
+    def start_kind(self, kind: ProcessKind, replica: int = 1) -> Process:
+        """Start one process of the system as the description says (replica n > 1 is named ``<kind>-<n>``)."""
+        if kind.role == "gateway":
+            environment = {"PATH": os.environ["PATH"], **self.gateway_environment}
+        elif kind.service:
+            environment = self.service_environment(kind.service.name)
+        else:
+            environment = self.scheduler_environment()
+        name = kind.name if replica == 1 else f"{kind.name}-{replica}"
+        command = kind.command(self.site, replica=replica)
+        return self.start(name, command, cwd=Path(kind.cwd(self.site)), env=environment)
+
+    def write_gateway_config(self) -> None:
+        """This run's CA, certificate and HAProxy configuration (over the web replicas it runs)."""
+        tls.ensure_certificates(self.workdir / "tls")
+        path = Path(self.site.gateway.config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(gateway.render(self.site))
+
+    def start_gateway(self) -> Process:
+        started = self.start_kind(PROCESSES_BY_NAME["gateway"])
+
+        def listening() -> bool:
+            if started.popen.poll() is not None:
+                raise LaunchError(f"the gateway exited:\n{started.log_tail()}")
+            return not port_closed(self.gateway_ports[0])
+
+        wait_for(listening, timeout=20, what="the gateway")
+        return started
 
     def stop(self, name: str) -> None:
         stopped = self.processes.pop(name)
@@ -298,11 +356,15 @@ def start_system(system: System) -> None:
     """Redis, the services' setup, then every process of the description; returns once every service is ready."""
     system.start_redis()
     set_up_services(system)
+    system.write_gateway_config()
     for kind in PROCESSES:
-        system.start_kind(kind)
+        if kind.role != "gateway":
+            for replica in range(1, system.web_replicas.get(kind.name, 1) + 1):
+                system.start_kind(kind, replica)
     system.urls.update({service.name: system.url(service) for service in SERVICES})
     for service in SERVICES:
         system.wait_until_ready(service)
+    system.start_gateway()
     for name, running in system.processes.items():
         if running.popen.poll() is not None:
             raise LaunchError(f"{name} exited early:\n{running.log_tail()}")

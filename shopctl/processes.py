@@ -37,6 +37,11 @@ class Service:
         return self.short
 
     @property
+    def url_prefix(self) -> str:
+        """Where it serves its admin, docs, schema and static files: ``/catalog/`` (common.settings.url_prefix)."""
+        return f"/{self.short}/"
+
+    @property
     def role(self) -> str:
         """The Postgres role the service connects as (deploy/postgres/bootstrap.sql)."""
         return f"{self.short}_svc"
@@ -111,6 +116,28 @@ class WebServer:
 DEFAULT_WEB_SERVER = WebServer("granian", workers=2, threads=1)
 
 
+# Locally, replica n of a service's web server listens on its port + 100 * (n - 1): orders-web-2 on 8103.
+REPLICA_PORT_STEP = 100
+
+
+@dataclass(frozen=True)
+class GatewaySite:
+    """Where the gateway (HAProxy) runs: its ports, its configuration file and TLS certificate, how it finds backends.
+
+    ``backend_dns``: the web servers are found by name through DNS (compose, Kubernetes: every address a
+    service's name resolves to is a backend); otherwise they are on the site's host at their replicas' ports.
+    """
+
+    https_port: int = 8443
+    http_port: int = 8080  # answers 308 to https
+    metrics_port: int = 8404  # HAProxy's own Prometheus exporter, never routed from outside
+    config: PurePath = PurePosixPath("/usr/local/etc/haproxy/haproxy.cfg")
+    certificate: PurePath = PurePosixPath("/etc/shop/tls/server.pem")  # certificate, chain and key in one PEM
+    program: str = "haproxy"
+    backend_dns: bool = True
+    metrics_host: str = "127.0.0.1"
+
+
 @dataclass(frozen=True)
 class Site:
     """Where the system runs: what differs between a local run, a test run and a container."""
@@ -124,12 +151,16 @@ class Site:
     # A worker's Celery node name must be unique among the workers on one broker: locally the process
     # name and replica number are added; a container's host name (%h) is already its own.
     unique_node_names: bool = True
+    gateway: GatewaySite = field(default_factory=lambda: GatewaySite())
+    # How many replicas of each web process kind run ("orders-web" -> 2); the gateway balances over them all.
+    web_replicas: Mapping[str, int] = field(default_factory=dict)
 
     def program(self, name: str) -> str:
         return name if self.bin_dir is None else str(self.bin_dir / name)
 
-    def port(self, service: Service) -> int:
-        return self.ports[service.name]
+    def port(self, service: Service, replica: int = 1) -> int:
+        """A web replica's port: the service's port, plus ``REPLICA_PORT_STEP`` for each replica after the first."""
+        return self.ports[service.name] + REPLICA_PORT_STEP * (replica - 1)
 
 
 # compose.yaml and the Kubernetes manifests: the image's /app, programs on PATH, every interface.
@@ -170,6 +201,8 @@ OPTIONAL_ENVIRONMENT = (
     "PATH",
 )
 SCHEDULER_ENVIRONMENT = ("REDIS_URL",)
+# The gateway reads these when it starts (its configuration names them; shopctl.gateway): its per-address limit.
+GATEWAY_OPTIONAL_ENVIRONMENT = ("SHOP_RATE_LIMITS", "SHOP_GATEWAY_RATE_LIMIT", "SHOP_GATEWAY_RATE_PERIOD")
 SCHEDULER_OPTIONAL_ENVIRONMENT = (
     "CELERY_VISIBILITY_TIMEOUT",
     "OUTBOX_RELAY_INTERVAL_SECONDS",
@@ -181,7 +214,7 @@ SCHEDULER_OPTIONAL_ENVIRONMENT = (
 
 # ---------------------------------------------------------------- the process kinds
 
-Role = Literal["web", "worker", "scheduler"]
+Role = Literal["web", "worker", "scheduler", "gateway"]
 Readiness = Literal["http", "process"]
 
 
@@ -205,21 +238,30 @@ class ProcessKind:
         return self.command_for(self, site, replica)
 
     def cwd(self, site: Site) -> PurePath:
-        """A service's processes run in its project folder (its only import root); the scheduler elsewhere."""
+        """A service's processes run in its project folder (its only import root); the gateway in its configuration's
+        folder; the scheduler in the repository's."""
+        if self.role == "gateway":
+            return site.gateway.config.parent
         return site.root / self.service.name if self.service else site.root
 
-    def port(self, site: Site) -> int | None:
-        return site.port(self.service) if self.role == "web" and self.service else None
+    def port(self, site: Site, replica: int = 1) -> int | None:
+        if self.role == "gateway":
+            return site.gateway.https_port
+        return site.port(self.service, replica) if self.role == "web" and self.service else None
 
     @property
     def environment_names(self) -> tuple[str, ...]:
         """The variables this process needs in production settings (compose, Kubernetes, the tests)."""
+        if self.role == "gateway":
+            return ()
         if self.service is None:
             return SCHEDULER_ENVIRONMENT
         return DJANGO_ENVIRONMENT if self.service is USERS else (*DJANGO_ENVIRONMENT, *VERIFIER_ENVIRONMENT)
 
     @property
     def optional_environment_names(self) -> tuple[str, ...]:
+        if self.role == "gateway":
+            return GATEWAY_OPTIONAL_ENVIRONMENT
         if self.service is None:
             return SCHEDULER_OPTIONAL_ENVIRONMENT
         return (*OPTIONAL_ENVIRONMENT, *SIGNER_ENVIRONMENT) if self.service is USERS else OPTIONAL_ENVIRONMENT
@@ -227,7 +269,7 @@ class ProcessKind:
 
 def _web_command(kind: ProcessKind, site: Site, replica: int) -> list[str]:
     assert kind.service is not None  # noqa: S101 - a web process always belongs to a service
-    return site.web_server.command(kind.service, site=site, port=site.port(kind.service))
+    return site.web_server.command(kind.service, site=site, port=site.port(kind.service, replica))
 
 
 def _worker_command(kind: ProcessKind, site: Site, replica: int) -> list[str]:
@@ -247,6 +289,12 @@ def _scheduler_command(kind: ProcessKind, site: Site, replica: int) -> list[str]
     return [site.program("celery"), "-A", "common.scheduler", "beat", "--schedule", str(schedule), "--loglevel", "INFO"]
 
 
+def _gateway_command(kind: ProcessKind, site: Site, replica: int) -> list[str]:
+    """HAProxy in the foreground (-db), master-worker (-W: a reload or a dying worker is handled by its master);
+    its configuration is rendered from this description (shopctl.gateway)."""
+    return [site.gateway.program, "-W", "-db", "-f", str(site.gateway.config)]
+
+
 def _service_processes(service: Service) -> list[ProcessKind]:
     return [
         ProcessKind(f"{service.short}-web", "web", service, _web_command, readiness="http"),
@@ -264,6 +312,9 @@ PROCESSES: tuple[ProcessKind, ...] = (
     *(kind for service in SERVICES for kind in _service_processes(service)),
     # One process by design: two would publish every periodic task twice (harmless, but wasted work).
     ProcessKind("scheduler", "scheduler", None, _scheduler_command, scalable=False),
+    # The one entry point (ARCHITECTURE.md, Edge): TLS, routes, limits, balancing over every web replica.
+    # Its soft stop (USR1) lets requests under way finish.
+    ProcessKind("gateway", "gateway", None, _gateway_command, stop_signal="USR1"),
 )
 PROCESSES_BY_NAME: Mapping[str, ProcessKind] = {kind.name: kind for kind in PROCESSES}
 

@@ -53,7 +53,7 @@ def socket_path() -> Path:
 
 def system_programs(config: Config, scale: Mapping[str, int]) -> list[Program]:
     """Each process kind of the description, as many times as it is scaled to."""
-    site = config.site()
+    site = config.site(scale)
     programs = []
     for kind in PROCESSES:
         replicas = scale.get(kind.name, kind.replicas)
@@ -65,7 +65,7 @@ def system_programs(config: Config, scale: Mapping[str, int]) -> list[Program]:
                     directory=Path(kind.cwd(site)),
                     environment=local_environment(kind, config),
                     group=kind.name,
-                    port=kind.port(site),
+                    port=kind.port(site, replica),
                     stop_signal=kind.stop_signal,
                     stop_wait_seconds=kind.stop_wait_seconds,
                 )
@@ -74,7 +74,10 @@ def system_programs(config: Config, scale: Mapping[str, int]) -> list[Program]:
 
 
 def local_environment(kind: ProcessKind, config: Config) -> dict[str, str]:
-    """Local settings read the rest from .var/env/<service>.env; the scheduler needs only the broker."""
+    """Local settings read the rest from .var/env/<service>.env; the scheduler needs only the broker; the gateway
+    its limits, if the environment of ``up`` sets them."""
+    if kind.role == "gateway":
+        return {name: os.environ[name] for name in kind.optional_environment_names if name in os.environ}
     if kind.service is None:
         return {"REDIS_URL": config.redis_url(0), "PYTHONUNBUFFERED": "1"}
     return {"DJANGO_SETTINGS_MODULE": kind.service.settings_module("local"), "PYTHONUNBUFFERED": "1"}

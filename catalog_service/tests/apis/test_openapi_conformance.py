@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application()).include(
+schema = schemathesis.openapi.from_wsgi("/catalog/api/schema/?format=json", get_wsgi_application()).include(
     path_regex="^/api/v1/(products|categories)/"
 )
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

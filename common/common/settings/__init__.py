@@ -67,6 +67,13 @@ SHARED_APPS = [
 ]
 
 
+def url_prefix(*, service: str) -> str:
+    """``"/catalog/"``: where the service serves its admin, docs, schema and static files, and where its cookies
+    apply. The same paths directly and through the gateway, which routes them to it unchanged (ARCHITECTURE.md,
+    Edge): nothing is rewritten, so no SCRIPT_NAME is needed."""
+    return f"/{service.removesuffix('_service')}/"
+
+
 def database_settings(env: environ.Env, *, service: str, schema: str) -> dict[str, Any]:
     """``DATABASES``: the service's own role, its own schema first on the search_path.
 

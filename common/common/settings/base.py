@@ -22,7 +22,12 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # The largest request body a service reads (the gateway's limit too): larger is a 413, before any view runs.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
+# The gateway's addresses: X-Forwarded-For and X-Forwarded-Proto are believed from these only (common.proxy).
+TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 MIDDLEWARE = [
+    "common.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "common.errors.JsonErrorMiddleware",
@@ -37,13 +42,14 @@ MIDDLEWARE = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [Path(__file__).resolve().parents[1] / "templates"],  # the admins' header (common/templates)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "common.admin_links.other_admins",
             ],
         },
     },

@@ -17,6 +17,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from common.auth.deactivations.services import deactivation_record
 from common_testing.auth_contract import closed_port_url
 
 PASSWORD = "operator-password-71"
+ADMIN = f"/{settings.ADMIN_URL_PREFIX}"
 
 
 class FakeUsersService:
@@ -82,7 +84,7 @@ class AdminSingleSignOnContract:
         fake.stop()
 
     def log_in(self, client, username: str, password: str = PASSWORD):
-        return client.post("/admin/login/?next=/admin/", {"username": username, "password": password})
+        return client.post(f"{ADMIN}login/?next={ADMIN}", {"username": username, "password": password})
 
     def test_a_staff_operator_logs_in_and_gets_the_permissions_of_their_role(self, client, users_service):
         users_service.add("olivia", is_staff=True, roles=[self.role])
@@ -90,8 +92,8 @@ class AdminSingleSignOnContract:
         response = self.log_in(client, "olivia")
 
         assert response.status_code == 302, response.content[:2000]
-        assert response["Location"] == "/admin/"
-        assert client.get("/admin/").status_code == 200
+        assert response["Location"] == ADMIN
+        assert client.get(ADMIN).status_code == 200
         operator = get_user_model().objects.get(username="olivia")
         assert operator.is_staff
         assert not operator.is_superuser
@@ -125,7 +127,7 @@ class AdminSingleSignOnContract:
         assert response.status_code == 200
         assert b"staff account" in response.content
         assert not get_user_model().objects.filter(username="carl").exists()
-        assert client.get("/admin/").status_code == 302
+        assert client.get(ADMIN).status_code == 302
 
     def test_a_wrong_password_is_refused(self, client, users_service):
         users_service.add("olivia", is_staff=True)
@@ -163,11 +165,11 @@ class AdminSingleSignOnContract:
     def test_deactivation_in_users_service_ends_the_admin_session(self, client, users_service):
         users_service.add("olivia", is_staff=True, roles=[self.role])
         self.log_in(client, "olivia")
-        assert client.get("/admin/").status_code == 200
+        assert client.get(ADMIN).status_code == 200
 
         deactivation_record(user_id=900, username="olivia", deactivated_at=timezone.now())
 
-        assert client.get("/admin/").status_code == 302
+        assert client.get(ADMIN).status_code == 302
 
     def test_a_local_break_glass_superuser_still_logs_in(self, client, users_service, settings):
         get_user_model().objects.create_superuser("breakglass", "b@example.com", PASSWORD)

@@ -3,6 +3,7 @@ list, so a route that forgets its permissions (or a permissive default) fails a 
 
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -12,7 +13,10 @@ from rest_framework.views import APIView
 METHODS = ("get", "post", "put", "patch", "delete")
 # Public on every service: probes, and the OpenAPI schema and its docs page. The schema describes an API whose
 # routes and shapes are public knowledge (clients are generated from it); it holds no data.
-INFRASTRUCTURE_ROUTES = frozenset({"GET health/live/", "GET health/ready/", "GET api/schema/", "GET api/docs/"})
+_PREFIX = settings.URL_PREFIX.removeprefix("/")
+INFRASTRUCTURE_ROUTES = frozenset(
+    {"GET health/live/", "GET health/ready/", f"GET {_PREFIX}api/schema/", f"GET {_PREFIX}api/docs/"}
+)
 
 
 def _routes(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[tuple[str, type[APIView]]]:

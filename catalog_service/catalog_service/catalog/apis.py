@@ -12,7 +12,7 @@ Decisions a client may rely on:
 - writing ``stock`` sets the quantity available to order;
 - ``ordering`` by anything but price, name or created_at (each optionally with ``-``) is a 400;
 - a ``category`` filter that names no category is a 400; a category includes its subcategories' products;
-- ``page_size`` above 100 is a 400 (see ``pagination``).
+- ``page_size`` above 100 is a 400 (``common.pagination``: the rule of every list).
 Public reads are served from a cache that every write invalidates when it commits (see ``public_cache``).
 """
 
@@ -33,7 +33,6 @@ from rest_framework.response import Response
 from catalog_service.catalog import selectors, services
 from catalog_service.catalog.filters import PRODUCT_LIST_QUERY_PARAMETERS, ProductFilter
 from catalog_service.catalog.models import Category, Product
-from catalog_service.catalog.pagination import CatalogPagination
 from catalog_service.catalog.public_cache import serve_public_page
 from common.auth.permissions import CATALOG_MANAGER, IsCatalogManagerOrReadOnly, has_role
 
@@ -84,7 +83,6 @@ class CategoryInputSerializer(serializers.Serializer[Category]):
 @extend_validation_errors(["unique"], field_name="slug", methods=["post"])
 class CategoryListCreateApi(GenericAPIView[Category]):
     permission_classes = [IsCatalogManagerOrReadOnly]
-    pagination_class = CatalogPagination
     queryset = Category.objects.none()  # for the OpenAPI schema; selectors.category_list reads
     serializer_class = CategoryInputSerializer  # describes POST in OPTIONS responses
 
@@ -202,7 +200,6 @@ def _product_response(product: Product | None, *, status_code: int = status.HTTP
 @extend_validation_errors(["unique"], field_name="slug", methods=["post"])
 class ProductListCreateApi(GenericAPIView[Product]):
     permission_classes = [IsCatalogManagerOrReadOnly]
-    pagination_class = CatalogPagination
     # Declared for the OpenAPI schema (parameters and their 400s); selectors.product_list applies the filter.
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProductFilter

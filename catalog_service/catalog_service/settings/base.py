@@ -49,7 +49,13 @@ SPECTACULAR_SETTINGS = shared.spectacular_settings(
 )
 
 ADMIN_ROLE_PERMISSIONS = {
-    "catalog_manager": ["catalog.*", "reservations.view_*", "messaging.view_*"],
+    "catalog_manager": [
+        "catalog.*",
+        "reservations.view_*",
+        "messaging.view_*",
+        "messaging.change_deadletter",  # replay, discard
+        "messaging.change_outboxmessage",  # send now
+    ],
     "order_operator": ["catalog.view_*", "reservations.view_*"],
 }
 

@@ -1,5 +1,6 @@
 """The orders API: place (with an Idempotency-Key), list, detail, cancel."""
 
+import re
 import uuid
 from typing import Any, cast
 
@@ -25,7 +26,10 @@ from orders_service.orders import list_cache, selectors, services
 from orders_service.orders.json_bodies import order_row_as_json, request_fingerprint
 from orders_service.orders.models import Order, OrderLine
 
+# An Idempotency-Key is 1 to 255 visible ASCII characters (letters, digits, punctuation; no spaces or controls),
+# enough for a uuid or a key of the client's own making. Anything else is a 400 before any order is stored.
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]+$"
 
 
 class AuthenticatedRequest(Request):
@@ -69,7 +73,7 @@ class OrderPlaceInputSerializer(serializers.Serializer[None]):
 
 
 @extend_validation_errors(["invalid_choice"], field_name="status", methods=["get"])
-@extend_validation_errors(["required", "max_length"], field_name="Idempotency-Key", methods=["post"])
+@extend_validation_errors(["required", "max_length", "invalid"], field_name="Idempotency-Key", methods=["post"])
 class OrderPlaceApi(GenericAPIView[Order]):
     """``GET orders/``: the caller's orders (every order for an order operator). ``POST orders/``: place one."""
 
@@ -107,11 +111,17 @@ class OrderPlaceApi(GenericAPIView[Order]):
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                OpenApiTypes.STR,
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+                    "pattern": IDEMPOTENCY_KEY_PATTERN,
+                },
                 OpenApiParameter.HEADER,
                 required=True,
                 description="A key of your choice, unique per order: a repeat of the same request returns the "
-                "first response; the same key with another body is a 422.",
+                "first response; the same key with another body is a 422. 1 to 255 visible ASCII characters "
+                "(letters, digits, punctuation; no spaces).",
             )
         ],
         request=OrderPlaceInputSerializer,
@@ -124,6 +134,11 @@ class OrderPlaceApi(GenericAPIView[Order]):
         if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
             raise ValidationError(
                 {"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]}, code="max_length"
+            )
+        if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+            raise ValidationError(
+                {"Idempotency-Key": ["Only visible ASCII characters: letters, digits and punctuation, no spaces."]},
+                code="invalid",
             )
         fingerprint = request_fingerprint(request.data)
         serializer = OrderPlaceInputSerializer(data=request.data)

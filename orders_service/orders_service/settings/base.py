@@ -40,7 +40,12 @@ CACHES = shared.cache_settings(env, service=SERVICE_NAME)
 SPECTACULAR_SETTINGS = shared.spectacular_settings(service=SERVICE_NAME, description="Orders and the order saga.")
 
 ADMIN_ROLE_PERMISSIONS = {
-    "order_operator": ["orders.*", "messaging.view_*"],
+    "order_operator": [
+        "orders.*",
+        "messaging.view_*",
+        "messaging.change_deadletter",  # replay, discard
+        "messaging.change_outboxmessage",  # send now
+    ],
     "catalog_manager": ["orders.view_*"],
 }
 

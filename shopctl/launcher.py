@@ -63,6 +63,10 @@ FAST_SAGA_ENVIRONMENT = {
     "MESSAGING_RELAY_MIN_AGE_SECONDS": "1",
 }
 FAST_SCHEDULER_ENVIRONMENT = {"OUTBOX_RELAY_INTERVAL_SECONDS": "0.5", "ORDERS_REDRIVE_INTERVAL_SECONDS": "1"}
+# The tests register users and place orders from one address far faster than a shopper, and the benchmark places
+# many orders from few users: their systems run without the services' rate limits (tests of the limits start web
+# processes of their own with them on).
+RATE_LIMITS_OFF = {"SHOP_RATE_LIMITS": "off"}
 # E-mail goes to the log: there is no mail server here.
 MAIL_ENVIRONMENT = {"DJANGO_EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
 
@@ -199,6 +203,7 @@ class System:
             "JWT_PUBLIC_JWKS": json.dumps(self.signer.jwks),
             **self.identity_environment(described),
             **MAIL_ENVIRONMENT,
+            **RATE_LIMITS_OFF,
             **(FAST_SAGA_ENVIRONMENT if self.fast_saga else {}),
         }
 

@@ -17,7 +17,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from shopctl import infrastructure
-from shopctl.processes import DEFAULT_WEB_SERVER, SERVICES, USERS, GatewaySite, Service, Site, WebServer
+from shopctl.processes import (
+    DEFAULT_WEB_SERVER,
+    RATE_LIMIT_ENVIRONMENT,
+    SERVICES,
+    USERS,
+    GatewaySite,
+    Service,
+    Site,
+    WebServer,
+)
 
 ROOT = infrastructure.ROOT
 VAR = ROOT / ".var"
@@ -226,6 +235,8 @@ def write_env_files(config: Config) -> None:
             "TEST_REDIS_URL": os.environ.get("TEST_REDIS_URL") or config.redis_url(index),
             "DJANGO_STATIC_ROOT": str(static_root),
             **identity_environment(config, service),
+            # SHOP_RATE_LIMITS=off and SHOP_THROTTLE_<SCOPE> in the environment of up reach the services.
+            **{name: os.environ[name] for name in RATE_LIMIT_ENVIRONMENT if name in os.environ},
         }
         header = "# Written by ./manage_all.sh; edit the environment or shopctl, not this file.\n"
         write_private(VAR / "env" / f"{service.name}.env", header + "".join(f"{k}={v}\n" for k, v in values.items()))

@@ -183,8 +183,17 @@ DJANGO_ENVIRONMENT = ("DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DATABASE_U
 # the others verify tokens through its JWKS and log operators in there.
 SIGNER_ENVIRONMENT = ("JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "JWT_SIGNING_KEY_ID")
 VERIFIER_ENVIRONMENT = ("JWT_JWKS_URL", "USERS_SERVICE_URL")
+# The services' rate limits (common.throttling): SHOP_RATE_LIMITS=off switches them off; a scope's rate, "10/hour".
+RATE_LIMIT_ENVIRONMENT = (
+    "SHOP_RATE_LIMITS",
+    "SHOP_THROTTLE_REGISTER",
+    "SHOP_THROTTLE_TOKEN",
+    "SHOP_THROTTLE_REFRESH",
+    "SHOP_THROTTLE_ORDERS",
+)
 # Optional everywhere: read with a default by common.settings and the services' settings.
 OPTIONAL_ENVIRONMENT = (
+    *RATE_LIMIT_ENVIRONMENT,
     "DJANGO_ALLOWED_HOSTS",
     "DJANGO_CSRF_TRUSTED_ORIGINS",
     "DJANGO_SECURE_COOKIES",

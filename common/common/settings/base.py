@@ -90,6 +90,17 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 20,
+    # A view with a throttle_scope is limited at THROTTLE_RATES[scope] (common.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["common.throttling.throttles.ScopedThrottle"],
+}
+# The services' own rate limits (the gateway has its own per address): per client address on register, token and
+# refresh, per user on placing orders. SHOP_RATE_LIMITS=off switches them all off (benchmarks, load tests).
+RATE_LIMITS_ON = env.str("SHOP_RATE_LIMITS", default="on").strip().lower() != "off"
+THROTTLE_RATES = {
+    "register": env.str("SHOP_THROTTLE_REGISTER", default="10/hour"),
+    "token": env.str("SHOP_THROTTLE_TOKEN", default="20/min"),
+    "refresh": env.str("SHOP_THROTTLE_REFRESH", default="60/min"),
+    "orders": env.str("SHOP_THROTTLE_ORDERS", default="30/min"),
 }
 DRF_STANDARDIZED_ERRORS = {
     # Every error, validation errors included, is {type, errors: [{code, detail, attr}]}.
@@ -111,6 +122,16 @@ JWT_JWKS_TIMEOUT_SECONDS = env.float("JWT_JWKS_TIMEOUT_SECONDS", default=2.0)
 JWT_JWKS_CACHE_SECONDS = env.int("JWT_JWKS_CACHE_SECONDS", default=300)
 JWT_JWKS_MIN_REFETCH_SECONDS = env.int("JWT_JWKS_MIN_REFETCH_SECONDS", default=10)
 JWT_LEEWAY_SECONDS = env.int("JWT_LEEWAY_SECONDS", default=5)
+# Failed-login lockout of every login, API and admins (common.login_lockout).
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+# Every call to another service (common.remote_calls): a connect timeout, and a circuit breaker that opens after
+# this many failures in a row and answers at once for REMOTE_CALL_OPEN_SECONDS before it lets one call probe.
+REMOTE_CALL_CONNECT_TIMEOUT_SECONDS = env.float("REMOTE_CALL_CONNECT_TIMEOUT_SECONDS", default=1.0)
+REMOTE_CALL_FAILURES_TO_OPEN = env.int("REMOTE_CALL_FAILURES_TO_OPEN", default=3)
+REMOTE_CALL_OPEN_SECONDS = env.float("REMOTE_CALL_OPEN_SECONDS", default=10.0)
 
 # Celery, at-least-once delivery: the values are common.celery_app's (which the scheduler uses too); each service
 # adds CELERY_TASK_DEFAULT_QUEUE, the only queue its worker consumes.

@@ -78,6 +78,8 @@ class OrderPlaceApi(GenericAPIView[Order]):
     """``GET orders/``: the caller's orders (every order for an order operator). ``POST orders/``: place one."""
 
     permission_classes = [IsAuthenticated]
+    throttle_scope = "orders"  # per user, on placing orders only (common.throttling)
+    throttle_methods = ("POST",)
     serializer_class = OrderOutputSerializer
     filter_backends: list[type[BaseFilterBackend]] = []  # the filter is the explicit ``status`` parameter
 

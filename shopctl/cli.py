@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -17,8 +18,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from shopctl import infrastructure, supervisor
-from shopctl.local import ROOT, VAR, Config, SetupError, admin_database_url, ensure_system_packages, log, setup
+from shopctl import chaos, infrastructure, supervisor
+from shopctl.local import (
+    ROOT,
+    VAR,
+    Config,
+    SetupError,
+    admin_database_url,
+    ensure_secrets,
+    ensure_system_packages,
+    log,
+    setup,
+)
 from shopctl.processes import CATALOG, PROCESSES_BY_NAME, SERVICES, SERVICES_BY_NAME, Service, migrate_command
 
 PYTHON = sys.executable
@@ -292,6 +303,7 @@ def cmd_test(config: Config) -> int:
             folder = ROOT / service.name
             steps.run(f"{service.name} tests", lambda folder=folder: run(pytest, cwd=folder))  # type: ignore[misc]
         steps.run("cross-service tests", lambda: run([*pytest, "tests"]))
+        steps.run("chaos run (one minute: loss or duplicate fails)", lambda: cmd_chaos(config, ["--minutes", "1"]) == 0)
         steps.run(
             "benchmark harness (bench --quick: errors fail, figures never do)",
             lambda: run([PYTHON, "bench/run.py", "--quick", "--output", str(VAR / "bench" / "quick")]),
@@ -299,6 +311,17 @@ def cmd_test(config: Config) -> int:
         return steps.summary(time.monotonic() - began)
     finally:
         stop()
+
+
+def cmd_chaos(config: Config, arguments: Sequence[str]) -> int:
+    """A mixed load while random processes are stopped and killed, then the reconciliation (shopctl.chaos)."""
+    options = chaos.parse(arguments)
+    ensure_system_packages(config)
+    ensure_secrets()
+    seed = options.seed if options.seed is not None else secrets.randbelow(1_000_000)
+    workdir = VAR / "chaos" / time.strftime("%Y%m%d-%H%M%S")
+    workdir.mkdir(parents=True, exist_ok=True)
+    return chaos.run(minutes=options.minutes, seed=seed, workdir=workdir, log=log)
 
 
 def cmd_bench(config: Config, arguments: Sequence[str]) -> int:
@@ -333,7 +356,11 @@ def parser() -> argparse.ArgumentParser:
     )
     manage_command.add_argument("service", choices=[service.name for service in SERVICES])
     manage_command.add_argument("arguments", nargs=argparse.REMAINDER)
-    commands.add_parser("test", help="lint, each service's tests, the cross-service tests, bench --quick")
+    commands.add_parser("test", help="lint, each service's tests, the cross-service tests, chaos, bench --quick")
+    chaos_command = commands.add_parser(
+        "chaos", help="a mixed load while random processes die, then the reconciliation (--minutes N, --seed S)"
+    )
+    chaos_command.add_argument("arguments", nargs=argparse.REMAINDER, help="--minutes N (default 10), --seed S")
     bench = commands.add_parser("bench", help="the benchmark (results in .var/bench/)")
     bench.add_argument("arguments", nargs=argparse.REMAINDER, help="--quick for a short run")
     return top
@@ -359,6 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_test(config)
             case "bench":
                 return cmd_bench(config, arguments.arguments)
+            case "chaos":
+                return cmd_chaos(config, arguments.arguments)
     except SetupError as error:
         print(f"\033[31merror:\033[0m {error}", file=sys.stderr)
         return 1

@@ -18,7 +18,6 @@ reconciliation. Every loop is bounded in time; traffic goes to 127.0.0.1 only.
 
 from __future__ import annotations
 
-import argparse
 import random
 import signal
 import threading
@@ -353,10 +352,3 @@ def report(
             print(f"  {problem}")
     else:
         log("no loss, no duplicate: everything reconciles")
-
-
-def parse(arguments: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="./manage_all.sh chaos")
-    parser.add_argument("--minutes", type=float, default=10, help="how long the load and the faults last")
-    parser.add_argument("--seed", type=int, default=None, help="replay the same faults (default: a new seed)")
-    return parser.parse_args(arguments)

@@ -303,7 +303,7 @@ def cmd_test(config: Config) -> int:
             folder = ROOT / service.name
             steps.run(f"{service.name} tests", lambda folder=folder: run(pytest, cwd=folder))  # type: ignore[misc]
         steps.run("cross-service tests", lambda: run([*pytest, "tests"]))
-        steps.run("chaos run (one minute: loss or duplicate fails)", lambda: cmd_chaos(config, ["--minutes", "1"]) == 0)
+        steps.run("chaos run (one minute: loss or duplicate fails)", lambda: cmd_chaos(config, minutes=1) == 0)
         steps.run(
             "benchmark harness (bench --quick: errors fail, figures never do)",
             lambda: run([PYTHON, "bench/run.py", "--quick", "--output", str(VAR / "bench" / "quick")]),
@@ -313,15 +313,14 @@ def cmd_test(config: Config) -> int:
         stop()
 
 
-def cmd_chaos(config: Config, arguments: Sequence[str]) -> int:
+def cmd_chaos(config: Config, *, minutes: float, seed: int | None = None) -> int:
     """A mixed load while random processes are stopped and killed, then the reconciliation (shopctl.chaos)."""
-    options = chaos.parse(arguments)
     ensure_system_packages(config)
     ensure_secrets()
-    seed = options.seed if options.seed is not None else secrets.randbelow(1_000_000)
     workdir = VAR / "chaos" / time.strftime("%Y%m%d-%H%M%S")
     workdir.mkdir(parents=True, exist_ok=True)
-    return chaos.run(minutes=options.minutes, seed=seed, workdir=workdir, log=log)
+    chosen = seed if seed is not None else secrets.randbelow(1_000_000)
+    return chaos.run(minutes=minutes, seed=chosen, workdir=workdir, log=log)
 
 
 def cmd_bench(config: Config, arguments: Sequence[str]) -> int:
@@ -360,7 +359,8 @@ def parser() -> argparse.ArgumentParser:
     chaos_command = commands.add_parser(
         "chaos", help="a mixed load while random processes die, then the reconciliation (--minutes N, --seed S)"
     )
-    chaos_command.add_argument("arguments", nargs=argparse.REMAINDER, help="--minutes N (default 10), --seed S")
+    chaos_command.add_argument("--minutes", type=float, default=10, help="how long the load and the faults last")
+    chaos_command.add_argument("--seed", type=int, default=None, help="replay the same faults (default: a new seed)")
     bench = commands.add_parser("bench", help="the benchmark (results in .var/bench/)")
     bench.add_argument("arguments", nargs=argparse.REMAINDER, help="--quick for a short run")
     return top
@@ -387,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "bench":
                 return cmd_bench(config, arguments.arguments)
             case "chaos":
-                return cmd_chaos(config, arguments.arguments)
+                return cmd_chaos(config, minutes=arguments.minutes, seed=arguments.seed)
     except SetupError as error:
         print(f"\033[31merror:\033[0m {error}", file=sys.stderr)
         return 1

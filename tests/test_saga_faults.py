@@ -17,6 +17,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
@@ -192,31 +193,50 @@ def test_a_worker_killed_mid_reservation_is_restarted_and_the_order_settles_once
     reconcile(shop)
 
 
-def test_the_same_message_delivered_three_times_has_one_effect(shop):
-    # given: a reservation held mid-transaction, its message held unacknowledged by the worker
-    system = shop.system
-    product_id = shop.create_product(stock=10)
-    watcher = admin_connection(system)
-    broker = redis.Redis.from_url(system.redis_url)
-    try:
-        with reservation_inserts_held(system) as holder_pid:
-            response = shop.place([(product_id, 3)], user_id=TOKEN_ONLY_USERS + 23)
-            deadline_poll(lambda: waiting_on(watcher, holder_pid), timeout=20, what="the reservation to wait")
+@dataclass
+class HeldReservation:
+    response: requests.Response  # the order's 201
+    message: dict  # its catalog.reserve_stock message, as the broker holds it unacknowledged
+    backend: int  # the reservation's database backend, waiting at its insert
+    watcher: psycopg2.extensions.connection
+    broker: redis.Redis
 
-            # when: the very same message (same id) is delivered twice more, while the first is in flight
+
+@contextmanager
+def a_reservation_held(shop, *, product_id: int, quantity: int, user_id: int):
+    """An order placed while reservations wait at their insert: its reservation is mid-transaction and its
+    message unacknowledged, until the block is left. ``watcher`` and ``broker`` stay open inside."""
+    watcher = admin_connection(shop.system)
+    broker = redis.Redis.from_url(shop.system.redis_url)
+    try:
+        with reservation_inserts_held(shop.system) as holder_pid:
+            response = shop.place([(product_id, quantity)], user_id=user_id)
+            [(backend, _)] = deadline_poll(
+                lambda: waiting_on(watcher, holder_pid), timeout=20, what="the reservation to wait"
+            )
             message = deadline_poll(
                 lambda: unacknowledged_reservation(broker, response.json()["id"]),
                 timeout=10,
                 what="the unacknowledged message",
             )
-            for _ in range(2):
-                # A copy as the broker would redeliver it: same message and task id, its own delivery tag.
-                copy = {**message, "properties": {**message["properties"], "delivery_tag": str(uuid.uuid4())}}
-                broker.lpush("catalog", json.dumps(copy))
-            # leaving the block lets the first delivery go on
+            yield HeldReservation(response, message, backend, watcher, broker)
     finally:
         watcher.close()
         broker.close()
+
+
+def test_the_same_message_delivered_three_times_has_one_effect(shop):
+    # given: a reservation held mid-transaction, its message held unacknowledged by the worker
+    system = shop.system
+    product_id = shop.create_product(stock=10)
+    with a_reservation_held(shop, product_id=product_id, quantity=3, user_id=TOKEN_ONLY_USERS + 23) as held:
+        # when: the very same message (same id) is delivered twice more, while the first is in flight
+        response, message = held.response, held.message
+        for _ in range(2):
+            # A copy as the broker would redeliver it: same message and task id, its own delivery tag.
+            copy = {**message, "properties": {**message["properties"], "delivery_tag": str(uuid.uuid4())}}
+            held.broker.lpush("catalog", json.dumps(copy))
+        # leaving the block lets the first delivery go on
 
     # then
     order = shop.settled(response.json()["id"], user_id=TOKEN_ONLY_USERS + 23)
@@ -457,22 +477,12 @@ def test_a_worker_killed_holding_a_message_gets_it_back_after_the_visibility_tim
     watcher = admin_connection(system)
     broker = redis.Redis.from_url(system.redis_url)
     try:
-        with reservation_inserts_held(system) as holder_pid:
-            response = shop.place([(product_id, 3)], user_id=TOKEN_ONLY_USERS + 28)
-            [(reservation_backend, _)] = deadline_poll(
-                lambda: waiting_on(watcher, holder_pid), timeout=20, what="the reservation to wait"
-            )
-            message = deadline_poll(
-                lambda: unacknowledged_reservation(broker, response.json()["id"]),
-                timeout=10,
-                what="the unacknowledged message",
-            )
+        with a_reservation_held(shop, product_id=product_id, quantity=3, user_id=TOKEN_ONLY_USERS + 28) as held:
             # when: the worker is killed holding it
             system.kill("catalog-worker")
-        deadline_poll(
-            lambda: not backend_running(watcher, reservation_backend), timeout=20, what="the transaction to end"
-        )
-        tag, message_id = message["properties"]["delivery_tag"], message["headers"]["id"]
+        # (let go, the dead worker's transaction ends, rolled back)
+        deadline_poll(lambda: not backend_running(watcher, held.backend), timeout=20, what="the transaction to end")
+        tag, message_id = held.message["properties"]["delivery_tag"], held.message["headers"]["id"]
         delivered_at = broker.zscore("unacked_index", tag)
         assert delivered_at is not None
 
@@ -513,7 +523,7 @@ def test_a_worker_killed_holding_a_message_gets_it_back_after_the_visibility_tim
         start_worker(system, "catalog_service")
 
     # and its effect happened once
-    order = shop.settled(response.json()["id"], user_id=TOKEN_ONLY_USERS + 28)
+    order = shop.settled(held.response.json()["id"], user_id=TOKEN_ONLY_USERS + 28)
     assert order["status"] == "confirmed"
     assert shop.available(product_id) == 7
     reservations = query(

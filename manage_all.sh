@@ -8,6 +8,7 @@
 #   ./manage_all.sh manage <service> <args>   e.g. manage users_service createsuperuser
 #   ./manage_all.sh test      lint, each service's tests, the cross-service tests
 #   ./manage_all.sh bench [--quick]   throughput, saga latency and memory (results in .var/bench/)
+#   ./manage_all.sh chaos [--minutes N] [--seed S]   mixed load while random processes die, then reconciliation
 #
 # This script only bootstraps: Python's venv module (apt) and the virtual environment with the pinned
 # dependencies in .var/venv. The commands themselves are Python: shopctl/cli.py, drawing every process

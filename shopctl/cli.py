@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from shopctl import gateway, infrastructure, supervisor, tls
+from shopctl import chaos, gateway, infrastructure, supervisor, tls
 from shopctl.local import (
     ROOT,
     TLS_DIR,
@@ -25,6 +26,7 @@ from shopctl.local import (
     Config,
     SetupError,
     admin_database_url,
+    ensure_secrets,
     ensure_system_packages,
     log,
     setup,
@@ -345,6 +347,7 @@ def cmd_test(config: Config) -> int:
             folder = ROOT / service.name
             steps.run(f"{service.name} tests", lambda folder=folder: run(pytest, cwd=folder))  # type: ignore[misc]
         steps.run("cross-service tests", lambda: run([*pytest, "tests"]))
+        steps.run("chaos run (one minute: loss or duplicate fails)", lambda: cmd_chaos(config, minutes=1) == 0)
         steps.run(
             "benchmark harness (bench --quick: errors fail, figures never do)",
             lambda: run([PYTHON, "bench/run.py", "--quick", "--output", str(VAR / "bench" / "quick")]),
@@ -352,6 +355,16 @@ def cmd_test(config: Config) -> int:
         return steps.summary(time.monotonic() - began)
     finally:
         stop()
+
+
+def cmd_chaos(config: Config, *, minutes: float, seed: int | None = None) -> int:
+    """A mixed load while random processes are stopped and killed, then the reconciliation (shopctl.chaos)."""
+    ensure_system_packages(config)
+    ensure_secrets()
+    workdir = VAR / "chaos" / time.strftime("%Y%m%d-%H%M%S")
+    workdir.mkdir(parents=True, exist_ok=True)
+    chosen = seed if seed is not None else secrets.randbelow(1_000_000)
+    return chaos.run(minutes=minutes, seed=chosen, workdir=workdir, log=log)
 
 
 def cmd_bench(config: Config, arguments: Sequence[str]) -> int:
@@ -386,7 +399,12 @@ def parser() -> argparse.ArgumentParser:
     )
     manage_command.add_argument("service", choices=[service.name for service in SERVICES])
     manage_command.add_argument("arguments", nargs=argparse.REMAINDER)
-    commands.add_parser("test", help="lint, each service's tests, the cross-service tests, bench --quick")
+    commands.add_parser("test", help="lint, each service's tests, the cross-service tests, chaos, bench --quick")
+    chaos_command = commands.add_parser(
+        "chaos", help="a mixed load while random processes die, then the reconciliation (--minutes N, --seed S)"
+    )
+    chaos_command.add_argument("--minutes", type=float, default=10, help="how long the load and the faults last")
+    chaos_command.add_argument("--seed", type=int, default=None, help="replay the same faults (default: a new seed)")
     bench = commands.add_parser("bench", help="the benchmark (results in .var/bench/)")
     bench.add_argument("arguments", nargs=argparse.REMAINDER, help="--quick for a short run")
     return top
@@ -412,6 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_test(config)
             case "bench":
                 return cmd_bench(config, arguments.arguments)
+            case "chaos":
+                return cmd_chaos(config, minutes=arguments.minutes, seed=arguments.seed)
     except SetupError as error:
         print(f"\033[31merror:\033[0m {error}", file=sys.stderr)
         return 1

@@ -3,7 +3,8 @@
 ``start_system`` starts, from the one description of the processes (``shopctl.processes``):
 
 - a database of its own in the project's Postgres cluster, with the same schemas and roles as the
-  real one (``deploy/postgres/bootstrap.sql``);
+  real one (``deploy/postgres/bootstrap.sql``), or in a throwaway cluster of its own (``PostgresCluster``),
+  which a fault test or the chaos run may stop and start without touching anyone else's databases;
 - a Redis server of its own on a free loopback port, in the run's folder;
 - for each service, ``collectstatic`` and ``migrate``, its web server on a free port and its Celery
   worker, in production settings (DEBUG off);
@@ -26,16 +27,18 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psycopg2
 import requests
 
 from common_testing.auth import TestSigner
-from shopctl import gateway, infrastructure, tls
+from shopctl import gateway, infrastructure, local, tls
 from shopctl.processes import (
     DEFAULT_WEB_SERVER,
     PROCESSES,
@@ -112,6 +115,95 @@ def wait_for(condition: Callable[[], T], *, timeout: float, interval: float = 0.
 
 
 @dataclass
+class PostgresCluster:
+    """A throwaway Postgres cluster on a free loopback port, in a folder of its own, removed by ``destroy``.
+
+    Debian's binaries, run as ``shopctl.local`` runs the project's cluster: as an unprivileged user when
+    this runs as root. The folder is made outside pytest's temporary folder, which that user cannot enter.
+    """
+
+    port: int = field(default_factory=free_port)
+    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="shop-postgres-")))
+    popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.directory / "data"
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgres://shop_admin:{self.admin_password}@127.0.0.1:{self.port}/postgres"
+
+    def initialize(self) -> None:
+        bin_dir = infrastructure.postgres_bin_dir()
+        if bin_dir is None:
+            raise LaunchError("PostgreSQL server binaries not found (apt-get install postgresql)")
+        user = local.postgres_os_user()
+        self.directory.chmod(0o700)
+        shutil.chown(self.directory, user)
+        password_file = self.directory / "pwfile"
+        password_file.write_text(self.admin_password + "\n")
+        shutil.chown(password_file, user)
+        command = [
+            str(bin_dir / "initdb"), f"--pgdata={self.data_dir}", "--username=shop_admin", f"--pwfile={password_file}",
+            "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
+        ]  # fmt: skip
+        run_checked(local.as_postgres_user(command), cwd=self.directory, env=dict(os.environ), what="initdb")
+        password_file.unlink()
+
+    def start(self) -> None:
+        command = [
+            *infrastructure.postgres_command(data_dir=self.data_dir, port=self.port),
+            *("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"),
+        ]  # a throwaway cluster: no crash safety needed, and less disk traffic on a shared machine
+        with (self.directory / "postgres.log").open("ab") as log:
+            self.popen = subprocess.Popen(
+                local.as_postgres_user(command), cwd=self.directory, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        wait_for(self._accepting, timeout=60, what="the throwaway Postgres cluster")
+
+    def _accepting(self) -> bool:
+        if self.popen is not None and self.popen.poll() is not None:
+            raise LaunchError(f"postgres exited; see {self.directory / 'postgres.log'}")
+        with contextlib.closing(psycopg2.connect(self.admin_url, connect_timeout=2)):
+            return True
+
+    def stop(self, *, sig: signal.Signals = signal.SIGINT) -> None:
+        """A fast shutdown (SIGINT): open transactions roll back, every client is disconnected.
+
+        SIGKILL (to the server and its backends) is a crash: the next start recovers from the write-ahead log.
+        """
+        if self.popen is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, sig)
+        try:
+            self.popen.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+        self.popen = None
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_cluster() -> Iterator[PostgresCluster]:
+    """A ``PostgresCluster``, initialised and started; stopped and removed after."""
+    cluster = PostgresCluster()
+    try:
+        cluster.initialize()
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@dataclass
 class Process:
     name: str
     popen: subprocess.Popen[bytes]
@@ -161,6 +253,10 @@ class System:
     @property
     def ca_file(self) -> Path:
         return tls.Paths(self.workdir / "tls").ca
+    # The system's own Postgres cluster, if it has one (see ``PostgresCluster``): ``stop_postgres`` stops it.
+    postgres: PostgresCluster | None = None
+    # Added to every service process's environment (the chaos run's shorter visibility timeout, say).
+    extra_environment: dict[str, str] = field(default_factory=dict)
 
     @property
     def redis_url(self) -> str:
@@ -205,6 +301,7 @@ class System:
             **MAIL_ENVIRONMENT,
             **RATE_LIMITS_OFF,
             **(FAST_SAGA_ENVIRONMENT if self.fast_saga else {}),
+            **self.extra_environment,
         }
 
     def scheduler_environment(self) -> dict[str, str]:
@@ -306,6 +403,28 @@ class System:
 
     def start_redis_again(self) -> None:
         self.start_redis()
+
+    def stop_postgres(self) -> None:
+        """Stop the system's own Postgres cluster (a fast shutdown); its data is kept for ``start_postgres``."""
+        if self.postgres is None:
+            raise LaunchError("this system runs in a shared Postgres cluster: it has none of its own to stop")
+        self.postgres.stop()
+
+    def start_postgres(self) -> None:
+        if self.postgres is None:
+            raise LaunchError("this system runs in a shared Postgres cluster: it has none of its own to start")
+        self.postgres.start()
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Send ``sig`` to a process of the system (and its children: a web server's workers) and wait for its end."""
+        killed = self.processes.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(killed.popen.pid, sig)
+        killed.popen.wait(timeout=30)
+
+    def restart(self, name: str) -> Process:
+        """Start a stopped or killed process of the description again, as its supervisor would."""
+        return self.start_kind(PROCESSES_BY_NAME[name])
 
     def wait_until_ready(self, service: Service, *, timeout: float = START_TIMEOUT_SECONDS) -> None:
         web = self.processes[process(service, "web").name]

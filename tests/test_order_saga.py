@@ -2,8 +2,10 @@
 
 Every test ends with ``reconcile``: once every order has settled, the stock
 catalog holds for reservations equals the lines of the confirmed orders, each
-product's stock went down by exactly that much, no outbox row is left unsent
-and no message is parked as a dead letter.
+product's stock went down by exactly that much, the customer was notified once
+per order and status it reached (confirmed or rejected; confirmed and cancelled
+for a cancelled order), no outbox row is left unsent and no message is parked
+as a dead letter.
 """
 
 import statistics
@@ -15,11 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-import psycopg2
 import pytest
 import requests
 
+from shopctl import reconciliation
+from shopctl.reconciliation import all_settled, notifications_agree, query
 from tests.conftest import System
+
+__all__ = ["all_settled", "query"]  # for the other fault tests
 
 # Customers known only by a token sit above any id users_service hands out to accounts other tests register.
 TOKEN_ONLY_USERS = 1_000_000
@@ -38,17 +43,6 @@ def deadline_poll(condition, *, timeout: float, interval: float = 0.05, what: st
             return last
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-
-
-def query(system: System, service: str, sql: str, parameters=()) -> list[tuple]:
-    """Rows from a service's own schema, as that service's database role."""
-    connection = psycopg2.connect(system.role_database_url(service))
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, parameters)
-            return cursor.fetchall()
-    finally:
-        connection.close()
 
 
 @dataclass
@@ -113,49 +107,18 @@ class Shop:
         return available
 
 
-def all_settled(system: System) -> bool:
-    in_flight = query(
-        system, "orders_service", "SELECT count(*) FROM orders_order WHERE status IN ('pending', 'cancelling')"
-    )
-    unsent = sum(
-        query(system, service, "SELECT count(*) FROM messaging_outboxmessage WHERE sent_at IS NULL")[0][0]
-        for service in ("users_service", "catalog_service", "orders_service")
-    )
-    return in_flight[0][0] == 0 and unsent == 0
-
-
 def reconcile(shop: Shop) -> None:
-    """Every order settled, nothing unsent or parked, and reserved stock == confirmed lines == stock taken."""
+    """Every order settled, nothing unsent or parked, reserved stock == confirmed lines == stock taken, and one
+    notification per order and status (``shopctl.reconciliation``)."""
     system = shop.system
     deadline_poll(
-        lambda: all_settled(system),
+        lambda: all_settled(system) and notifications_agree(system),
         timeout=SETTLE_TIMEOUT_SECONDS,
         interval=0.2,
-        what="every order to settle and every outbox to drain",
+        what="every order to settle, every outbox to drain and every notification to be recorded",
     )
-    reserved = dict(
-        query(
-            system,
-            "catalog_service",
-            "SELECT line.product_id, sum(line.quantity) FROM reservations_reservationline line"
-            " JOIN reservations_reservation reservation ON reservation.id = line.reservation_id"
-            " WHERE reservation.status = 'reserved' GROUP BY line.product_id",
-        )
-    )
-    confirmed = dict(
-        query(
-            system,
-            "orders_service",
-            "SELECT line.product_id, sum(line.quantity) FROM orders_orderline line"
-            " JOIN orders_order o ON o.id = line.order_id WHERE o.status = 'confirmed' GROUP BY line.product_id",
-        )
-    )
-    assert reserved == confirmed
-    for product_id, initial in shop.initial_stock.items():
-        assert shop.available(product_id) == initial - reserved.get(product_id, 0), f"product {product_id}"
-    for service in ("users_service", "catalog_service", "orders_service"):
-        parked = query(system, service, "SELECT name, error FROM messaging_deadletter WHERE state = 'parked'")
-        assert parked == [], f"{service} has dead letters"
+    problems = reconciliation.reconcile(system, initial_stock=shop.initial_stock).problems()
+    assert problems == []
 
 
 @pytest.fixture

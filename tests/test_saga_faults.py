@@ -1,4 +1,5 @@
-"""The order saga under faults: the broker down, a worker killed, the database dropping its connections,
+"""The order saga under faults: the broker down and restarted, a worker killed (its message back after a short
+visibility timeout), the database dropping its connections while orders are in flight, the scheduler killed,
 duplicates, a message that always fails.
 
 Each test ends with the same reconciliation as tests/test_order_saga.py.
@@ -10,18 +11,30 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import pytest
 import redis
+import requests
 
+from shopctl.launcher import FAST_SAGA_ENVIRONMENT
+from shopctl.processes import CATALOG, process
 from tests.conftest import ROOT, start_worker
 from tests.test_order_saga import TOKEN_ONLY_USERS, Shop, all_settled, deadline_poll, query, reconcile
+
+SAGA_TIMEOUT_SECONDS = float(FAST_SAGA_ENVIRONMENT["ORDERS_SAGA_TIMEOUT_SECONDS"])
+# Celery beat's own start (imports, the schedule file) on a busy two-core machine.
+SCHEDULER_START_SECONDS = 10
+# A worker with this visibility timeout gets back, when it starts, a message unacknowledged for longer.
+SHORT_VISIBILITY_SECONDS = 6
 
 
 @pytest.fixture
@@ -87,6 +100,22 @@ def has_written_to(watcher, pid: int, table: str) -> bool:
         )
         [(count,)] = cursor.fetchall()
     return count == 1
+
+
+def unacknowledged_reservation(broker, order_id: str) -> dict | None:
+    """The order's ``catalog.reserve_stock`` message as the broker holds it for a worker that has not acked it.
+
+    An earlier test may have left another one unacknowledged (a killed worker's message waits there for the
+    visibility timeout), hence the order id.
+    """
+    for raw in broker.hvals("unacked"):
+        message, _exchange, _routing_key = json.loads(raw)
+        if message["headers"]["task"] != "catalog.reserve_stock":
+            continue
+        _args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        if kwargs["message"]["payload"]["order_id"] == order_id:
+            return message
+    return None
 
 
 def test_orders_placed_while_redis_is_down_are_accepted_and_all_settle_once_it_is_back(shop):
@@ -164,39 +193,50 @@ def test_a_worker_killed_mid_reservation_is_restarted_and_the_order_settles_once
     reconcile(shop)
 
 
+@dataclass
+class HeldReservation:
+    response: requests.Response  # the order's 201
+    message: dict  # its catalog.reserve_stock message, as the broker holds it unacknowledged
+    backend: int  # the reservation's database backend, waiting at its insert
+    watcher: psycopg2.extensions.connection
+    broker: redis.Redis
+
+
+@contextmanager
+def a_reservation_held(shop, *, product_id: int, quantity: int, user_id: int):
+    """An order placed while reservations wait at their insert: its reservation is mid-transaction and its
+    message unacknowledged, until the block is left. ``watcher`` and ``broker`` stay open inside."""
+    watcher = admin_connection(shop.system)
+    broker = redis.Redis.from_url(shop.system.redis_url)
+    try:
+        with reservation_inserts_held(shop.system) as holder_pid:
+            response = shop.place([(product_id, quantity)], user_id=user_id)
+            [(backend, _)] = deadline_poll(
+                lambda: waiting_on(watcher, holder_pid), timeout=20, what="the reservation to wait"
+            )
+            message = deadline_poll(
+                lambda: unacknowledged_reservation(broker, response.json()["id"]),
+                timeout=10,
+                what="the unacknowledged message",
+            )
+            yield HeldReservation(response, message, backend, watcher, broker)
+    finally:
+        watcher.close()
+        broker.close()
+
+
 def test_the_same_message_delivered_three_times_has_one_effect(shop):
     # given: a reservation held mid-transaction, its message held unacknowledged by the worker
     system = shop.system
     product_id = shop.create_product(stock=10)
-    watcher = admin_connection(system)
-    broker = redis.Redis.from_url(system.redis_url)
-    try:
-        with reservation_inserts_held(system) as holder_pid:
-            response = shop.place([(product_id, 3)], user_id=TOKEN_ONLY_USERS + 23)
-            deadline_poll(lambda: waiting_on(watcher, holder_pid), timeout=20, what="the reservation to wait")
-
-            # when: the very same message (same id) is delivered twice more, while the first is in flight
-            def held_message():
-                # This order's request; an earlier test may have left another one unacknowledged (a killed
-                # worker's message waits there for the visibility timeout).
-                for raw in broker.hvals("unacked"):
-                    message, _exchange, _routing_key = json.loads(raw)
-                    if message["headers"]["task"] != "catalog.reserve_stock":
-                        continue
-                    _args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
-                    if kwargs["message"]["payload"]["order_id"] == response.json()["id"]:
-                        return message
-                return None
-
-            message = deadline_poll(held_message, timeout=10, what="the unacknowledged message")
-            for _ in range(2):
-                # A copy as the broker would redeliver it: same message and task id, its own delivery tag.
-                copy = {**message, "properties": {**message["properties"], "delivery_tag": str(uuid.uuid4())}}
-                broker.lpush("catalog", json.dumps(copy))
-            # leaving the block lets the first delivery go on
-    finally:
-        watcher.close()
-        broker.close()
+    with a_reservation_held(shop, product_id=product_id, quantity=3, user_id=TOKEN_ONLY_USERS + 23) as held:
+        # when: the very same message (same id) is delivered twice more, while the first is in flight
+        response, message = held.response, held.message
+        for _ in range(2):
+            # A copy as the broker would redeliver it: same message and task id, its own delivery tag.
+            copy = {**message, "properties": {**message["properties"], "delivery_tag": str(uuid.uuid4())}}
+            held.broker.lpush("catalog", json.dumps(copy))
+        # leaving the block lets the first delivery go on
 
     # then
     order = shop.settled(response.json()["id"], user_id=TOKEN_ONLY_USERS + 23)
@@ -306,44 +346,188 @@ def test_a_message_that_always_fails_is_parked_after_bounded_attempts_and_replay
 
 def test_orders_keep_settling_while_many_arrive_during_a_broker_restart(shop):
     product_id = shop.create_product(stock=1000)
+    placed: list[tuple[float, float, object]] = []  # (sent, answered, response)
+    done = threading.Event()
 
-    def place_some():
-        return [shop.place([(product_id, 1)], user_id=TOKEN_ONLY_USERS + 25) for _ in range(10)]
+    def place_until_done():
+        while not done.is_set():
+            sent = time.monotonic()
+            response = shop.place([(product_id, 1)], user_id=TOKEN_ONLY_USERS + 25)
+            placed.append((sent, time.monotonic(), response))
+            time.sleep(0.05)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        placing = pool.submit(place_some)
-        time.sleep(0.2)
+        placing = pool.submit(place_until_done)
+        deadline_poll(lambda: len(placed) >= 3, timeout=20, what="orders before the outage")
         shop.system.stop_redis()
-        time.sleep(1)
+        stopped = time.monotonic()
+        time.sleep(3)
+        restarting = time.monotonic()
         shop.system.start_redis_again()
-        responses = placing.result()
+        time.sleep(1)
+        done.set()
+        placing.result()
 
-    assert [response.status_code for response in responses] == [201] * 10
+    responses = [response for _, _, response in placed]
+    during = [response for sent, answered, response in placed if sent > stopped and answered < restarting]
+    assert len(during) >= 2, "no order was placed while the broker was down"
+    assert [response.status_code for response in responses] == [201] * len(responses)
     assert {shop.settled(r.json()["id"], user_id=TOKEN_ONLY_USERS + 25)["status"] for r in responses} == {"confirmed"}
-    assert shop.available(product_id) == 990
+    assert shop.available(product_id) == 1000 - len(responses)
     reconcile(shop)
 
 
-def test_orders_settle_after_the_database_drops_every_connection(shop):
-    # given: every process of the three services holds a database connection, as after some traffic
+def terminate_backends_while_orders_are_pending(system) -> tuple[int, int]:
+    """Drop every connection to this run's database at a moment when some order is pending (in flight).
+
+    Returns (orders pending at that moment, connections dropped).
+    """
+    connection = admin_connection(system)
+    try:
+        with connection.cursor() as cursor:
+
+            def pending_then_terminated():
+                cursor.execute(
+                    "SELECT pending, (SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    "  WHERE pending > 0 AND datname = current_database() AND pid <> pg_backend_pid())"
+                    " FROM (SELECT count(*) AS pending FROM orders.orders_order WHERE status = 'pending') AS now"
+                )
+                [(pending, terminated)] = cursor.fetchall()
+                return (pending, terminated) if pending else None
+
+            return deadline_poll(pending_then_terminated, timeout=20, interval=0.01, what="an order in flight")
+    finally:
+        connection.close()
+
+
+def test_orders_in_flight_settle_when_the_database_drops_every_connection(shop):
+    # given: customers placing orders, some of them in the middle of the saga
+    product_id = shop.create_product(stock=1000)
+    answers: list[requests.Response] = []
+    done = threading.Event()
+
+    def customer(user_id: int) -> None:
+        while not done.is_set():
+            answers.append(shop.place([(product_id, 1)], user_id=user_id))
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        customers = [pool.submit(customer, TOKEN_ONLY_USERS + 26 + number) for number in range(3)]
+        deadline_poll(lambda: len(answers) >= 5, timeout=20, what="the first orders")
+
+        # when: the database drops every connection (as a restart does), twice, while orders are pending
+        dropped = [terminate_backends_while_orders_are_pending(shop.system) for _ in range(2)]
+        time.sleep(1)
+        done.set()
+        for placing in customers:
+            placing.result()
+
+    # then: the web servers answered 201, or 503 with Retry-After for a request whose connection was cut,
+    # never a 500; and every accepted order settles
+    assert all(pending >= 1 and terminated >= 2 for pending, terminated in dropped), dropped
+    assert Counter(answer.status_code for answer in answers).keys() <= {201, 503}
+    assert all(answer.headers.get("Retry-After") for answer in answers if answer.status_code == 503)
+    accepted = [answer.json()["id"] for answer in answers if answer.status_code == 201]
+    assert len(accepted) >= 10
+    deadline_poll(lambda: all_settled(shop.system), timeout=60, interval=0.2, what="the accepted orders to settle")
+    statuses = query(
+        shop.system,
+        "orders_service",
+        "SELECT status, count(*) FROM orders_order WHERE id::text = ANY(%s) GROUP BY status",
+        [accepted],
+    )
+    assert statuses == [("confirmed", len(accepted))]
+    assert shop.available(product_id) == 1000 - len(accepted)
+    reconcile(shop)
+
+
+def test_orders_left_behind_while_the_scheduler_is_down_settle_within_the_saga_timeout_once_it_is_back(shop):
+    # given: the scheduler is killed, and orders are accepted while the broker is down, so their messages wait
+    # in the outbox for the relay, which only the scheduler sets off
+    system = shop.system
     product_id = shop.create_product(stock=100)
-    warm = shop.place([(product_id, 1)], user_id=TOKEN_ONLY_USERS + 26)
-    assert shop.settled(warm.json()["id"], user_id=TOKEN_ONLY_USERS + 26)["status"] == "confirmed"
+    user_id = TOKEN_ONLY_USERS + 27
+    system.kill("scheduler")
+    try:
+        system.stop_redis()
+        try:
+            responses = [shop.place([(product_id, 1)], user_id=user_id) for _ in range(3)]
+        finally:
+            system.start_redis_again()
+        assert [response.status_code for response in responses] == [201] * 3
+        ids = [response.json()["id"] for response in responses]
+        time.sleep(SAGA_TIMEOUT_SECONDS + 2)
+        assert {shop.order(order_id, user_id=user_id)["status"] for order_id in ids} == {"pending"}
+    finally:
+        # when: its supervisor starts it again
+        restarted = time.monotonic()
+        system.restart("scheduler")
 
-    # when: the database drops them all, as a restart does
-    connection = admin_connection(shop.system)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    # then: nothing stays stuck longer than the saga's timeout once it is back (plus its own start)
+    for order_id in ids:
+        remaining = SAGA_TIMEOUT_SECONDS + SCHEDULER_START_SECONDS - (time.monotonic() - restarted)
+        assert shop.settled(order_id, user_id=user_id, timeout=max(remaining, 0.1))["status"] == "confirmed"
+    assert shop.available(product_id) == 97
+    reconcile(shop)
+
+
+def test_a_worker_killed_holding_a_message_gets_it_back_after_the_visibility_timeout_and_it_takes_effect_once(shop):
+    # given: a reservation held mid-transaction; its message held, unacknowledged, by the catalog worker
+    system = shop.system
+    product_id = shop.create_product(stock=10)
+    watcher = admin_connection(system)
+    broker = redis.Redis.from_url(system.redis_url)
+    try:
+        with a_reservation_held(shop, product_id=product_id, quantity=3, user_id=TOKEN_ONLY_USERS + 28) as held:
+            # when: the worker is killed holding it
+            system.kill("catalog-worker")
+        # (let go, the dead worker's transaction ends, rolled back)
+        deadline_poll(lambda: not backend_running(watcher, held.backend), timeout=20, what="the transaction to end")
+        tag, message_id = held.message["properties"]["delivery_tag"], held.message["headers"]["id"]
+        delivered_at = broker.zscore("unacked_index", tag)
+        assert delivered_at is not None
+
+        # and a worker is started with a short visibility timeout (and time limits to match) once the message
+        # has waited that long: the broker hands it out again
+        time.sleep(max(0.0, delivered_at + SHORT_VISIBILITY_SECONDS + 0.5 - time.time()))
+        system.start(
+            "catalog-worker",
+            process(CATALOG, "worker").command(system.site),
+            cwd=ROOT / "catalog_service",
+            env={
+                **system.service_environment("catalog_service"),
+                "CELERY_VISIBILITY_TIMEOUT": str(SHORT_VISIBILITY_SECONDS),
+                "CELERY_TASK_TIME_LIMIT": str(SHORT_VISIBILITY_SECONDS - 1),
+            },
         )
-        [(terminated,)] = cursor.fetchall()
-    connection.close()
-    responses = [shop.place([(product_id, 1)], user_id=TOKEN_ONLY_USERS + 26) for _ in range(5)]
 
-    # then: web requests reconnect at once (their health check), workers on the retry of their first task
-    assert terminated >= 4  # at least a web server and the three workers were connected
-    assert [response.status_code for response in responses] == [201] * 5
-    assert {shop.settled(r.json()["id"], user_id=TOKEN_ONLY_USERS + 26)["status"] for r in responses} == {"confirmed"}
-    assert shop.available(product_id) == 94
+        # then: the very message the dead worker held is applied (or found a duplicate) by the new worker
+        deadline_poll(lambda: not broker.hexists("unacked", tag), timeout=30, what="the message to be handed out")
+        deadline_poll(
+            lambda: (
+                query(
+                    system,
+                    "catalog_service",
+                    "SELECT count(*) FROM messaging_inboxmessage WHERE message_id = %s",
+                    [message_id],
+                )
+                == [(1,)]
+            ),
+            timeout=30,
+            what="the redelivered message in catalog's inbox",
+        )
+    finally:
+        watcher.close()
+        broker.close()
+        if "catalog-worker" in system.processes:  # back to the worker of the description
+            system.stop("catalog-worker")
+        start_worker(system, "catalog_service")
+
+    # and its effect happened once
+    order = shop.settled(held.response.json()["id"], user_id=TOKEN_ONLY_USERS + 28)
+    assert order["status"] == "confirmed"
+    assert shop.available(product_id) == 7
+    reservations = query(
+        system, "catalog_service", "SELECT count(*) FROM reservations_reservation WHERE order_id = %s", [order["id"]]
+    )
+    assert reservations == [(1,)]
     reconcile(shop)

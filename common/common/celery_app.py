@@ -64,12 +64,16 @@ PERIODIC_TASKS: list[PeriodicTask] = [
 ]
 
 
-def delivery_settings(*, visibility_timeout: int) -> dict[str, Any]:
-    """Celery settings for at-least-once delivery, identical in every service."""
-    if visibility_timeout <= TASK_TIME_LIMIT_SECONDS:
+def delivery_settings(*, visibility_timeout: int, time_limit: int = TASK_TIME_LIMIT_SECONDS) -> dict[str, Any]:
+    """Celery settings for at-least-once delivery, identical in every service.
+
+    ``time_limit`` (``CELERY_TASK_TIME_LIMIT``) is the hard limit; the soft one keeps the defaults' ratio
+    (50 s of 60). Only a test that waits for a redelivery shortens both, with the visibility timeout.
+    """
+    if visibility_timeout <= time_limit:
         msg = (
             f"CELERY_VISIBILITY_TIMEOUT ({visibility_timeout}s) must be longer than the task time limit "
-            f"({TASK_TIME_LIMIT_SECONDS}s), or a running task's message is delivered a second time."
+            f"({time_limit}s), or a running task's message is delivered a second time."
         )
         raise ValueError(msg)
     return {
@@ -80,8 +84,8 @@ def delivery_settings(*, visibility_timeout: int) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "worker_pool": "solo",
-        "task_time_limit": TASK_TIME_LIMIT_SECONDS,
-        "task_soft_time_limit": TASK_SOFT_TIME_LIMIT_SECONDS,
+        "task_time_limit": time_limit,
+        "task_soft_time_limit": time_limit * TASK_SOFT_TIME_LIMIT_SECONDS / TASK_TIME_LIMIT_SECONDS,
         "broker_transport_options": {"visibility_timeout": visibility_timeout},
         "broker_connection_retry_on_startup": True,
         "task_ignore_result": True,

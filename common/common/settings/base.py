@@ -136,7 +136,8 @@ REMOTE_CALL_OPEN_SECONDS = env.float("REMOTE_CALL_OPEN_SECONDS", default=10.0)
 # Celery, at-least-once delivery: the values are common.celery_app's (which the scheduler uses too); each service
 # adds CELERY_TASK_DEFAULT_QUEUE, the only queue its worker consumes.
 _delivery = celery_app.delivery_settings(
-    visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=celery_app.VISIBILITY_TIMEOUT_SECONDS)
+    visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=celery_app.VISIBILITY_TIMEOUT_SECONDS),
+    time_limit=env.int("CELERY_TASK_TIME_LIMIT", default=celery_app.TASK_TIME_LIMIT_SECONDS),
 )
 CELERY_BROKER_URL = env.str("REDIS_URL")
 CELERY_TASK_SERIALIZER = _delivery["task_serializer"]

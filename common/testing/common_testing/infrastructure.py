@@ -342,7 +342,9 @@ def test_celery_app_has_every_delivery_setting_of_common_celery_app():
     from common import celery_app
 
     conf = current_app.conf
-    expected = celery_app.delivery_settings(visibility_timeout=conf.broker_transport_options["visibility_timeout"])
+    expected = celery_app.delivery_settings(
+        visibility_timeout=conf.broker_transport_options["visibility_timeout"], time_limit=conf.task_time_limit
+    )
 
     assert {name: conf[name] for name in expected} == expected
 

@@ -235,13 +235,15 @@ def redis_cache_get_values(backend: django_redis.RedisCache, keys: list[str]) ->
 # ---------------------------------------------------------------- kombu: a publish replicated before it counts
 
 
-def redis_wait_for_replicas(channel: Any, *, replicas: int, timeout_ms: int) -> int:
-    """How many replicas have every write of the connection ``channel`` just published on (Redis ``WAIT``).
+def redis_wait_for_replicas(channel: Any, *, replicas: int, timeout_ms: int) -> bool:
+    """Whether the replicas have every write of the connection ``channel`` just published on (Redis ``WAIT``).
 
     Redis replicates asynchronously: a message the master accepted and lost in a failover before its replica
     had it is gone, while its outbox row says sent. ``common.messaging.publisher`` asks this after each publish
-    when ``MESSAGING_PUBLISH_REPLICAS`` is set, and counts a publish as sent only once enough replicas have it;
-    otherwise the row stays unsent and the relay sends it again (the consumer's inbox drops a second copy).
+    when ``MESSAGING_PUBLISH_REPLICAS`` is set, and counts a publish as sent only once ``replicas`` replicas
+    have it, or every connected one if fewer are connected (a master without a replica has nothing to fail
+    over to: after a failover, until the old master comes back as a replica, publishing goes on); otherwise
+    the row stays unsent and the relay sends it again (the consumer's inbox drops a second copy).
 
     ``WAIT`` answers for the writes of the connection it runs on, so it must run on the one that pushed the
     message: relies on kombu's ``Channel._put`` pushing through ``conn_or_acquire()`` (a client on the channel's
@@ -249,8 +251,11 @@ def redis_wait_for_replicas(channel: Any, *, replicas: int, timeout_ms: int) -> 
     publisher is one per thread, and its pool holds one connection).
     """
     with channel.conn_or_acquire() as client:
-        acknowledged: int = client.execute_command("WAIT", replicas, timeout_ms)
-    return acknowledged
+        wanted = min(replicas, int(client.info("replication").get("connected_slaves", 0)))
+        if wanted == 0:
+            return True
+        acknowledged: int = client.execute_command("WAIT", wanted, timeout_ms)
+    return acknowledged >= wanted
 
 
 # ---------------------------------------------------------------- Celery: database connections across tasks

@@ -167,13 +167,17 @@ def kill_schedule(system, rng: random.Random) -> list[Kill]:
     return sorted(kills, key=lambda kill: kill.at)
 
 
-def run_kills(system, kills: list[Kill], started: float) -> None:
+def run_kills(system, kills: list[Kill], started: float, errors: list[BaseException]) -> None:
     """Each kill at its moment: SIGKILL (the process and its children), a while down, then started again."""
-    for kill in kills:
-        time.sleep(max(0.0, started + kill.at - time.monotonic()))
-        system.kill(replica_name(kill.kind, kill.replica))
-        time.sleep(kill.down_seconds)
-        system.start_kind(kill.kind, replica=kill.replica)
+    try:
+        for kill in kills:
+            time.sleep(max(0.0, started + kill.at - time.monotonic()))
+            system.kill(replica_name(kill.kind, kill.replica))
+            time.sleep(kill.down_seconds)
+            system.start_kind(kill.kind, replica=kill.replica)
+    except BaseException as error:  # the test fails on it, in its own thread
+        errors.append(error)
+        raise
 
 
 def expected_notifications(statuses: dict[str, str]) -> Counter:
@@ -205,7 +209,8 @@ def test_replicas_of_every_kind_killed_at_random_moments_lose_nothing_and_do_not
 
     # when: orders and cancellations flow at a steady rate while one replica of each kind is killed and restarted
     started = time.monotonic()
-    killer = threading.Thread(target=run_kills, args=(system, kills, started), name="killer")
+    killer_errors: list[BaseException] = []
+    killer = threading.Thread(target=run_kills, args=(system, kills, started, killer_errors), name="killer")
     killer.start()
     with ThreadPoolExecutor(max_workers=12) as pool:
         futures = []
@@ -216,6 +221,7 @@ def test_replicas_of_every_kind_killed_at_random_moments_lose_nothing_and_do_not
             future.result()
     killer.join(timeout=60)
     assert not killer.is_alive()
+    assert killer_errors == []
     with capsys.disabled():
         print(
             f"\nreplicas (seed {SEED}): {len(customers.placed)} orders, {customers.cancel_requests} cancelled;"

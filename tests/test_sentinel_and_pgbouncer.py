@@ -10,6 +10,7 @@ import os
 import threading
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
@@ -116,7 +117,7 @@ def ha_system(tmp_path_factory):
             infrastructure.pgbouncer_command(
                 port=pgbouncer_port,
                 directory=pgbouncer_dir,
-                server_port=int(system.admin_database_url.rsplit(":", 1)[1].split("/")[0]),
+                server_port=urlsplit(system.admin_database_url).port,
                 users={service.role: os.environ[service.password_variable] for service in SERVICES},
                 pool_size=POOL_SIZE,
             ),

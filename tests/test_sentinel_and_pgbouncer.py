@@ -7,9 +7,13 @@ caches and deactivation store all find the master through the sentinels.
 """
 
 import os
+import pwd
+import shutil
+import tempfile
 import threading
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg2
@@ -27,6 +31,7 @@ from shopctl.launcher import (
     start_system,
     wait_for,
 )
+from shopctl.local import as_postgres_user, postgres_os_user
 from shopctl.processes import SERVICES
 from tests.test_order_saga import TOKEN_ONLY_USERS, Shop, reconcile
 from tests.test_replicas import expected_notifications, notifications_of
@@ -68,6 +73,8 @@ def ha_system(tmp_path_factory):
         extra_environment={"DATABASE_TRANSACTION_POOLING": "true"},
     )
     create_database(system.admin_database_url, system.database_name)
+    # Outside the test's folder, which only its owner may enter: PgBouncer may run as another user.
+    pgbouncer_dir = Path(tempfile.mkdtemp(prefix="shop-pgbouncer-"))
     try:
         # Redis: the master (this run's own server), its replica, three sentinels watching them
         system.start_redis()
@@ -110,20 +117,18 @@ def ha_system(tmp_path_factory):
         wait_for(sentinels_see_everything, timeout=30, what="the sentinels to find the replica and each other")
 
         # Postgres through PgBouncer, transaction pooling, a few server connections per role
-        pgbouncer_dir = workdir / "pgbouncer"
-        pgbouncer_dir.mkdir()
-        system.start(
-            "pgbouncer",
-            infrastructure.pgbouncer_command(
-                port=pgbouncer_port,
-                directory=pgbouncer_dir,
-                server_port=urlsplit(system.admin_database_url).port,
-                users={service.role: os.environ[service.password_variable] for service in SERVICES},
-                pool_size=POOL_SIZE,
-            ),
-            cwd=pgbouncer_dir,
-            env={"PATH": os.environ["PATH"]},
+        command = infrastructure.pgbouncer_command(
+            port=pgbouncer_port,
+            directory=pgbouncer_dir,
+            server_port=urlsplit(system.admin_database_url).port,
+            users={service.role: os.environ[service.password_variable] for service in SERVICES},
+            pool_size=POOL_SIZE,
         )
+        if os.geteuid() == 0:  # PgBouncer refuses to run as root: as Postgres's own user, as up runs Postgres
+            user = pwd.getpwnam(postgres_os_user())
+            for path in [pgbouncer_dir, *pgbouncer_dir.iterdir()]:
+                os.chown(path, user.pw_uid, user.pw_gid)
+        system.start("pgbouncer", as_postgres_user(command), cwd=pgbouncer_dir, env={"PATH": os.environ["PATH"]})
         wait_for(lambda: not port_closed(pgbouncer_port), timeout=20, what="pgbouncer")
 
         start_system(system)
@@ -134,6 +139,7 @@ def ha_system(tmp_path_factory):
     finally:
         system.stop_all()
         infrastructure.drop_database(system.admin_database_url, system.database_name)
+        shutil.rmtree(pgbouncer_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ def _sentinel(location: SentinelLocation, connection_kwargs: dict[str, Any]) -> 
     # The sentinels are asked with the same socket timeouts as the master, so a dead sentinel costs no more
     # than a dead server; the next one in the list is asked.
     timeouts = {name: value for name, value in connection_kwargs.items() if name.startswith("socket_")}
-    return Sentinel(list(location.sentinels), sentinel_kwargs=timeouts, **connection_kwargs)
+    return Sentinel(list(location.sentinels), sentinel_kwargs=timeouts, **connection_kwargs)  # type: ignore[no-untyped-call]
 
 
 def _master_kwargs(location: SentinelLocation) -> dict[str, Any]:
@@ -95,7 +95,9 @@ def redis_client(url: str, **connection_kwargs: Any) -> redis.Redis:
     location = sentinel_location(url)
     if location is None:
         return redis.Redis.from_url(url, **connection_kwargs)
-    return _sentinel(location, connection_kwargs).master_for(location.master_name, **_master_kwargs(location))
+    sentinel = _sentinel(location, connection_kwargs)
+    master: redis.Redis = sentinel.master_for(location.master_name, **_master_kwargs(location))  # type: ignore[no-untyped-call]
+    return master
 
 
 class ConnectionPool(redis.ConnectionPool):
@@ -106,8 +108,7 @@ class ConnectionPool(redis.ConnectionPool):
         location = sentinel_location(url)
         if location is None:
             return redis.ConnectionPool.from_url(url, **kwargs)
-        client = _sentinel(location, kwargs).master_for(location.master_name, **_master_kwargs(location))
-        return client.connection_pool
+        return redis_client(url, **kwargs).connection_pool
 
 
 def celery_broker_url(url: str) -> str:

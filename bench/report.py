@@ -59,6 +59,22 @@ def _print_cpu_per_order(saga: dict) -> None:
         )
 
 
+def _print_worker_replicas(compared: dict, *, cores: int) -> None:
+    """The saga with one and with two workers of each service: highest rate sustained, and CPU per order there."""
+    if not compared:
+        return
+    print(f"\norder saga with N workers of each service, side by side ({cores} cores)")
+    for count, measured in compared.items():
+        sustained = [phase for phase in measured["phases"] if phase["sustained"]]
+        top = max(sustained, key=lambda phase: phase["offered_rate"], default=None)
+        cpu = f", CPU per order there {sum(top['cpu_ms_per_order'].values()):.1f} ms" if top else ""
+        latency = f" (p50 {top['p50_ms'] or 0:.0f} ms, p99 {top['p99_ms'] or 0:.0f} ms)" if top else ""
+        print(
+            f"  {count} worker(s): highest rate sustained {measured['highest_sustained_rate']}/s{latency}{cpu};"
+            f" most confirmed in a phase {measured['highest_confirmed_per_second']:.0f}/s"
+        )
+
+
 def print_table(results: dict) -> None:
     print("\nHTTP throughput (requests/s, ratio to /health/live/ of the same server, p50/p99 ms, errors)")
     for label, http in results["http"].items():
@@ -89,6 +105,8 @@ def print_table(results: dict) -> None:
         f" most confirmed in a phase: {results['saga']['highest_confirmed_per_second']:.0f}/s"
     )
     _print_cpu_per_order(results["saga"])
+
+    _print_worker_replicas(results.get("worker_replicas") or {}, cores=results["saga"].get("cpu_cores") or 1)
 
     floor = results.get("messaging_floor")
     if floor:

@@ -8,7 +8,9 @@
    longer keeps up; latency from acceptance to confirmed from the server's own
    timestamps; orders that never settled;
 3. resident memory of every process under load;
-4. the saga's floor: the CPU and latency of one no-op Celery message over the
+4. the saga's highest sustained rate and CPU per order with one and with two
+   workers of each service, side by side;
+5. the saga's floor: the CPU and latency of one no-op Celery message over the
    same Redis with the services' delivery settings (bench/messaging_floor.py).
 
 The system is started for the run, like the cross-service tests do: production
@@ -44,6 +46,7 @@ from shopctl.launcher import (  # noqa: E402
     System,
     create_database,
     port_closed,
+    replica_name,
     run_checked,
     start_system,
     wait_for,
@@ -59,6 +62,8 @@ COMPARED_SERVERS = [
     WebServer("granian", workers=2, threads=1),
     WebServer("granian", workers=4, threads=1),
 ]
+# The saga with this many workers of each service, side by side (README: when replicas help on 2 cores).
+WORKER_REPLICAS_COMPARED = (1, 2)
 CUSTOMER_ID = 4242
 TOKEN_REUSE_SECONDS = 240  # the test signer's access tokens live 300 s
 MANAGER_ID = 1
@@ -242,6 +247,54 @@ class Run:
             "rss_total_at_peak": sum(peak["rss"].values()),
         }
 
+    def use_worker_replicas(self, count: int) -> None:
+        """Run ``count`` workers of each service: start the missing replicas, stop the ones above ``count``."""
+        for service in SERVICES:
+            worker = process(service, "worker")
+            for replica in range(2, WORKER_REPLICAS_COMPARED[-1] + 1):
+                name = replica_name(worker, replica)
+                if replica <= count and name not in self.system.processes:
+                    self.system.start_kind(worker, replica=replica)
+                elif replica > count and name in self.system.processes:
+                    self.system.stop(name)
+        time.sleep(2)  # a new worker connects to Redis and Postgres before it takes work
+
+    def measure_worker_replicas(self) -> None:
+        """The saga's highest sustained rate with one and with two workers of each service, side by side.
+
+        At each rate, one configuration then the other (the order alternating from rate to rate, A B B A), so
+        the machine's drift falls on both; a configuration stops rising at its first rate not sustained.
+        """
+        load = OrderLoad(
+            orders_url=self.system.urls["orders_service"], product_ids=self.product_ids, bearer_for=self.bearer
+        )
+        rates = [(100, 3)] if self.quick else [(50, 10), (75, 10), (100, 10), (125, 10), (150, 10), (200, 10)]
+        phases: dict[int, list[SagaPhase]] = {count: [] for count in WORKER_REPLICAS_COMPARED}
+        rising = set(WORKER_REPLICAS_COMPARED)
+        try:
+            for index, (rate, seconds) in enumerate(rates):
+                order = WORKER_REPLICAS_COMPARED if index % 2 == 0 else WORKER_REPLICAS_COMPARED[::-1]
+                for count in (count for count in order if count in rising):
+                    self.use_worker_replicas(count)
+                    print(f"  {count} worker(s) of each service:", end="", flush=True)
+                    phase = self._saga_phase(load, rate=rate, seconds=seconds)
+                    phases[count].append(phase)
+                    if not phase.sustained:
+                        rising.discard(count)
+                if not rising:
+                    break
+        finally:
+            load.close()
+            self.use_worker_replicas(1)
+        self.results["worker_replicas"] = {
+            str(count): {
+                "phases": [phase.as_dict() for phase in measured],
+                "highest_sustained_rate": max((p.offered_rate for p in measured if p.sustained), default=0),
+                "highest_confirmed_per_second": max((p.confirmed_per_second for p in measured), default=0),
+            }
+            for count, measured in phases.items()
+        }
+
     def measure_messaging_floor(self) -> None:
         self.results["messaging_floor"] = messaging_floor.measure(
             redis_url=self.system.redis_url,
@@ -331,6 +384,8 @@ def main() -> int:
         run.use_web_server(DEFAULT_WEB_SERVER)
         print("order saga:", flush=True)
         run.measure_saga()
+        print("order saga, one and two workers of each service:", flush=True)
+        run.measure_worker_replicas()
         print("messaging floor:", flush=True)
         run.measure_messaging_floor()
     finally:

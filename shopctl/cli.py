@@ -333,9 +333,15 @@ def ensure_wrk(config: Config) -> None:
     ensure_system_packages(config, extra=(("wrk", "wrk"),))
 
 
+# What the cross-service tests run beside the system: Redis under Sentinel, Postgres behind PgBouncer
+# (tests/test_sentinel_and_pgbouncer.py). Debian installs pgbouncer in /usr/sbin, outside a user's PATH.
+TEST_PROGRAMS = (("redis-sentinel", "redis-sentinel"), ("/usr/sbin/pgbouncer", "pgbouncer"))
+
+
 def cmd_test(config: Config) -> int:
     began = time.monotonic()
     ensure_wrk(config)
+    ensure_system_packages(config, extra=TEST_PROGRAMS)
     stop = with_servers_for_command(config)
     try:
         steps = Steps()

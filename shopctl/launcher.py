@@ -7,7 +7,7 @@
   which a fault test or the chaos run may stop and start without touching anyone else's databases;
 - a Redis server of its own on a free loopback port, in the run's folder;
 - for each service, ``collectstatic`` and ``migrate``, its web server on a free port and its Celery
-  worker, in production settings (DEBUG off);
+  worker (as many replicas as ``System.scale`` says), in production settings (DEBUG off);
 - the scheduler.
 
 So a run does not collide with a running ``./manage_all.sh up`` or with another run. The cluster's
@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import psycopg2
 import requests
@@ -64,6 +65,8 @@ FAST_SAGA_ENVIRONMENT = {
     "ORDERS_SAGA_TIMEOUT_SECONDS": "4",
     "MESSAGING_RETRY_BACKOFF_SECONDS": "0.2",
     "MESSAGING_RELAY_MIN_AGE_SECONDS": "1",
+    # A killed worker's message comes back after this (the shortest allowed: longer than the task time limit).
+    "CELERY_VISIBILITY_TIMEOUT": "61",
 }
 FAST_SCHEDULER_ENVIRONMENT = {"OUTBOX_RELAY_INTERVAL_SECONDS": "0.5", "ORDERS_REDRIVE_INTERVAL_SECONDS": "1"}
 # The tests register users and place orders from one address far faster than a shopper, and the benchmark places
@@ -231,8 +234,6 @@ class System:
     # Short saga timeouts and relay intervals, so fault tests settle in seconds; the benchmark runs without them.
     fast_saga: bool = True
     ports: dict[str, int] = field(default_factory=lambda: {service.name: free_port() for service in SERVICES})
-    # Replicas of web process kinds ("orders-web" -> 2): replica n listens on its service's port + 100 * (n - 1).
-    web_replicas: dict[str, int] = field(default_factory=dict)
     gateway_ports: tuple[int, int, int] = field(default_factory=lambda: (free_port(), free_port(), free_port()))
     # The gateway's environment: SHOP_RATE_LIMITS=off, SHOP_GATEWAY_RATE_LIMIT, ... (defaults: shopctl.gateway).
     gateway_environment: dict[str, str] = field(default_factory=dict)
@@ -253,21 +254,30 @@ class System:
     @property
     def ca_file(self) -> Path:
         return tls.Paths(self.workdir / "tls").ca
+
     # The system's own Postgres cluster, if it has one (see ``PostgresCluster``): ``stop_postgres`` stops it.
     postgres: PostgresCluster | None = None
-    # Added to every service process's environment (the chaos run's shorter visibility timeout, say).
+    # Where the services' Redis is, when not this run's own server: a sentinel:// URL of servers the caller runs.
+    redis_url_override: str = ""
+    # The port the services reach Postgres on, when not the cluster's: a pooler in front of it (PgBouncer).
+    database_port: int | None = None
+    # Added to every service process's environment (DATABASE_TRANSACTION_POOLING=true behind PgBouncer,
+    # the chaos run's shorter visibility timeout).
     extra_environment: dict[str, str] = field(default_factory=dict)
+    # Replicas per process kind (``{"catalog-worker": 3}``), as ``up --scale``
+    # (replica n of a web kind listens on its service's port + 100 * (n - 1)); the description's count otherwise.
+    scale: dict[str, int] = field(default_factory=dict)
 
     @property
     def redis_url(self) -> str:
-        return f"redis://127.0.0.1:{self.redis_port}/0"
+        return self.redis_url_override or f"redis://127.0.0.1:{self.redis_port}/0"
 
     @property
     def site(self) -> Site:
         https, http, metrics = self.gateway_ports
         return Site(
             root=ROOT, bin_dir=VENV_BIN, host="127.0.0.1", ports=self.ports, state_dir=self.workdir,
-            web_server=self.web_server, web_replicas=self.web_replicas,
+            web_server=self.web_server, web_replicas=self.scale,
             gateway=GatewaySite(
                 https_port=https, http_port=http, metrics_port=metrics, config=self.workdir / "gateway" / "haproxy.cfg",
                 certificate=tls.Paths(self.workdir / "tls").server, program=GATEWAY_PROGRAM, backend_dns=False,
@@ -276,8 +286,11 @@ class System:
 
     def role_database_url(self, service: str) -> str:
         role = SERVICES_BY_NAME[service]
+        server = self.admin_database_url
+        if self.database_port is not None:
+            server = server.replace(f":{urlsplit(server).port}/", f":{self.database_port}/", 1)
         return infrastructure.database_url(
-            self.admin_database_url,
+            server,
             user=role.role,
             password=os.environ[role.password_variable],
             database=self.database_name,
@@ -341,17 +354,33 @@ class System:
         self.processes[name] = started
         return started
 
-    def start_kind(self, kind: ProcessKind, replica: int = 1) -> Process:
-        """Start one process of the system as the description says (replica n > 1 is named ``<kind>-<n>``)."""
+    def start_kind(self, kind: ProcessKind, *, replica: int = 1) -> Process:
+        """Start one process (replica ``replica``) of the system as the description says; see ``replica_name``."""
+        if replica > 1 and not kind.scalable:
+            raise LaunchError(f"{kind.name} runs once by design")
         if kind.role == "gateway":
             environment = {"PATH": os.environ["PATH"], **self.gateway_environment}
         elif kind.service:
             environment = self.service_environment(kind.service.name)
         else:
             environment = self.scheduler_environment()
-        name = kind.name if replica == 1 else f"{kind.name}-{replica}"
-        command = kind.command(self.site, replica=replica)
-        return self.start(name, command, cwd=Path(kind.cwd(self.site)), env=environment)
+        return self.start(
+            replica_name(kind, replica),
+            kind.command(self.site, replica=replica),
+            cwd=Path(kind.cwd(self.site)),
+            env=environment,
+        )
+
+    def replicas(self, kind: ProcessKind) -> int:
+        """How many processes of ``kind`` this system runs."""
+        return self.scale.get(kind.name, kind.replicas)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL process ``name`` and everything it started (its session), as a machine or a container dies."""
+        killed = self.processes.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(killed.popen.pid, signal.SIGKILL)
+        killed.popen.wait(timeout=10)
 
     def write_gateway_config(self) -> None:
         """This run's CA, certificate and HAProxy configuration (over the web replicas it runs)."""
@@ -437,6 +466,11 @@ class System:
         wait_for(ready, timeout=timeout, what=f"{service.name} to be ready")
 
 
+def replica_name(kind: ProcessKind, replica: int) -> str:
+    """A replica's process name: the kind's own for the first (``catalog-worker``), then ``catalog-worker-2``..."""
+    return kind.name if replica == 1 else f"{kind.name}-{replica}"
+
+
 def start_worker(system: System, service: str) -> Process:
     """The service's Celery worker, as the description runs it."""
     return system.start_kind(process(SERVICES_BY_NAME[service], "worker"))
@@ -477,14 +511,19 @@ def set_up_services(system: System) -> None:
 
 
 def start_system(system: System) -> None:
-    """Redis, the services' setup, then every process of the description; returns once every service is ready."""
-    system.start_redis()
+    """Redis, the services' setup, then every process of the description; returns once every service is ready.
+
+    A caller that runs the services' Redis itself (``redis_url_override``) or started this run's Redis already
+    (with replicas and sentinels around it) is left to it.
+    """
+    if "redis" not in system.processes and not system.redis_url_override:
+        system.start_redis()
     set_up_services(system)
     system.write_gateway_config()
     for kind in PROCESSES:
         if kind.role != "gateway":
-            for replica in range(1, system.web_replicas.get(kind.name, 1) + 1):
-                system.start_kind(kind, replica)
+            for replica in range(1, system.replicas(kind) + 1):
+                system.start_kind(kind, replica=replica)
     system.urls.update({service.name: system.url(service) for service in SERVICES})
     for service in SERVICES:
         system.wait_until_ready(service)

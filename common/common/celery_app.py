@@ -86,7 +86,12 @@ def delivery_settings(*, visibility_timeout: int, time_limit: int = TASK_TIME_LI
         "worker_pool": "solo",
         "task_time_limit": time_limit,
         "task_soft_time_limit": time_limit * TASK_SOFT_TIME_LIMIT_SECONDS / TASK_TIME_LIMIT_SECONDS,
-        "broker_transport_options": {"visibility_timeout": visibility_timeout},
+        "broker_transport_options": {
+            "visibility_timeout": visibility_timeout,
+            # kombu looks for messages of dead workers every 10 s but scans only every 10th time (throttle 10):
+            # a message would wait up to 100 s past the visibility timeout. One scan (a ZRANGE) every 10 s.
+            "unacked_restore_throttle": 1,
+        },
         "broker_connection_retry_on_startup": True,
         "task_ignore_result": True,
         "worker_hijack_root_logger": False,

@@ -10,16 +10,22 @@ Run it with ``celery -A common.scheduler beat``; it needs only ``REDIS_URL``.
 import environ
 from celery import Celery
 
-from common import celery_app
+from common import celery_app, redis_servers
 
 env = environ.Env()
 
 app = Celery("scheduler")
+_delivery = celery_app.delivery_settings(
+    visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=celery_app.VISIBILITY_TIMEOUT_SECONDS)
+)
+_redis_url = env.str("REDIS_URL")
 app.conf.update(
-    broker_url=env.str("REDIS_URL"),
-    **celery_app.delivery_settings(
-        visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=celery_app.VISIBILITY_TIMEOUT_SECONDS)
-    ),
+    _delivery,
+    broker_url=redis_servers.celery_broker_url(_redis_url),
+    broker_transport_options={
+        **_delivery["broker_transport_options"],
+        **redis_servers.celery_transport_options(_redis_url),
+    },
 )
 app.conf.beat_schedule = {
     f"{task.name} every {task.every_seconds}s": {

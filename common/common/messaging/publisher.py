@@ -8,6 +8,11 @@ for the relay to try again.
 
 One connection per process and thread, opened on first use and dropped on
 any error (the next publish reconnects).
+
+With ``MESSAGING_PUBLISH_REPLICAS`` (1 by default when Redis runs under
+Sentinel), a publish counts only once that many replicas have the message
+(Redis ``WAIT``), or every connected replica if fewer are connected: what a
+failover could lose stays unsent in the outbox, and the relay sends it again.
 """
 
 import logging
@@ -20,6 +25,8 @@ from typing import Any
 from celery import Celery, current_app
 from django.conf import settings
 from kombu import Connection, Producer
+
+from common import kombu_redis_patches
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +79,16 @@ class _Publisher(threading.local):
                 argsrepr="()",
                 kwargsrepr=f"{{message: {envelope['message_id']}}}",
             )
+            replicas = settings.MESSAGING_PUBLISH_REPLICAS
+            if replicas:
+                assert self.producer is not None  # noqa: S101 - opened above
+                replicated = kombu_redis_patches.redis_wait_for_replicas(
+                    self.producer.channel,
+                    replicas=replicas,
+                    timeout_ms=int(settings.MESSAGING_PUBLISH_TIMEOUT_SECONDS * 1000),
+                )
+                if not replicated:
+                    raise PublishFailed("no Redis replica acknowledged the message in time")
         except Exception as error:
             self.close()
             raise PublishFailed(f"{type(error).__name__}: {error}") from error

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import environ
 
-from common import celery_app
+from common import celery_app, redis_servers
 
 env = environ.Env()
 
@@ -139,7 +139,9 @@ _delivery = celery_app.delivery_settings(
     visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=celery_app.VISIBILITY_TIMEOUT_SECONDS),
     time_limit=env.int("CELERY_TASK_TIME_LIMIT", default=celery_app.TASK_TIME_LIMIT_SECONDS),
 )
-CELERY_BROKER_URL = env.str("REDIS_URL")
+# One Redis server (redis://) or the master Redis Sentinel names (sentinel://): common.redis_servers.
+REDIS_URL = env.str("REDIS_URL")
+CELERY_BROKER_URL = redis_servers.celery_broker_url(REDIS_URL)
 CELERY_TASK_SERIALIZER = _delivery["task_serializer"]
 CELERY_RESULT_SERIALIZER = _delivery["result_serializer"]
 CELERY_ACCEPT_CONTENT = _delivery["accept_content"]
@@ -149,7 +151,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = _delivery["worker_prefetch_multiplier"]
 CELERY_WORKER_POOL = _delivery["worker_pool"]
 CELERY_TASK_TIME_LIMIT = _delivery["task_time_limit"]
 CELERY_TASK_SOFT_TIME_LIMIT = _delivery["task_soft_time_limit"]
-CELERY_BROKER_TRANSPORT_OPTIONS = _delivery["broker_transport_options"]
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **_delivery["broker_transport_options"],
+    **redis_servers.celery_transport_options(REDIS_URL),
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = _delivery["broker_connection_retry_on_startup"]
 CELERY_TASK_IGNORE_RESULT = _delivery["task_ignore_result"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = _delivery["worker_hijack_root_logger"]
@@ -160,6 +165,11 @@ CELERY_ENABLE_UTC = _delivery["enable_utc"]
 # How common.messaging publishes, retries and relays (outbox, inbox, dead letters; see its docstring).
 # A publish gives up after this long, so a Redis outage cannot hang a request.
 MESSAGING_PUBLISH_TIMEOUT_SECONDS = env.float("MESSAGING_PUBLISH_TIMEOUT_SECONDS", default=1.0)
+# A publish counts as sent once this many Redis replicas have it (common.messaging.publisher): under Sentinel, one,
+# so that a failover cannot lose what the outbox marked sent.
+MESSAGING_PUBLISH_REPLICAS = env.int(
+    "MESSAGING_PUBLISH_REPLICAS", default=1 if redis_servers.sentinel_location(REDIS_URL) else 0
+)
 # A handler that raises is tried this many times in all, then parked as a dead letter.
 MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=5)
 MESSAGING_RETRY_BACKOFF_SECONDS = env.float("MESSAGING_RETRY_BACKOFF_SECONDS", default=1.0)

@@ -93,7 +93,7 @@ def test_readiness_is_200_when_database_and_broker_answer(client):
 
 @pytest.mark.django_db
 def test_readiness_is_503_naming_the_broker_when_it_is_down(client, caplog):
-    with override_settings(CELERY_BROKER_URL="redis://127.0.0.1:9/0"):
+    with override_settings(REDIS_URL="redis://127.0.0.1:9/0"):
         response = client.get("/health/ready/")
 
     assert response.status_code == 503

@@ -141,6 +141,11 @@ class System:
             web_server=self.web_server,
         )  # fmt: skip
 
+    @property
+    def traces_file(self) -> Path:
+        """Where every process of this run writes its spans (JSON lines, ``common.telemetry.tracing``)."""
+        return self.workdir / "telemetry" / "traces.jsonl"
+
     def role_database_url(self, service: str) -> str:
         role = SERVICES_BY_NAME[service]
         return infrastructure.database_url(
@@ -167,6 +172,8 @@ class System:
             **self.identity_environment(described),
             **MAIL_ENVIRONMENT,
             **(FAST_SAGA_ENVIRONMENT if self.fast_saga else {}),
+            # This run's spans in this run's folder, so runs never read each other's.
+            "SHOP_TELEMETRY_TRACES_FILE": str(self.traces_file),
         }
 
     def scheduler_environment(self) -> dict[str, str]:

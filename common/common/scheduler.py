@@ -11,9 +11,11 @@ import environ
 from celery import Celery
 
 from common import celery_app
+from common.telemetry.logs import keep_celery_off_the_root_logger
 
 env = environ.Env()
 
+keep_celery_off_the_root_logger(configure_for="scheduler")  # JSON log lines, as in every process
 app = Celery("scheduler")
 app.conf.update(
     broker_url=env.str("REDIS_URL"),

@@ -34,6 +34,8 @@ RUN pip install --no-cache-dir --no-deps /tmp/build/common && rm -rf /tmp/build
 COPY users_service/ users_service/
 COPY catalog_service/ catalog_service/
 COPY orders_service/ orders_service/
+# granian's own log lines as JSON (--log-config in shopctl/processes.py).
+COPY deploy/granian/ deploy/granian/
 
 # Static files of each service for whitenoise's manifest storage. The production
 # settings refuse to import without their secrets, so this step gets dummy values

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from shopctl import chaos, gateway, infrastructure, supervisor, tls
+from shopctl import chaos, gateway, infrastructure, supervisor, tls, traces
 from shopctl.local import (
     ROOT,
     TLS_DIR,
@@ -241,6 +241,14 @@ def cmd_status(config: Config) -> int:
     return 0
 
 
+def cmd_trace(identifier: str, *, every_span: bool) -> int:
+    """Print the span tree of the traces an order id, request id, message id or trace id names."""
+    path = Path(os.environ.get("SHOP_TELEMETRY_TRACES_FILE") or VAR / "telemetry" / "traces.jsonl")
+    text, found = traces.report(path, identifier, every_span=every_span)
+    print(text)
+    return 0 if found else 1
+
+
 def cmd_logs(config: Config, name: str | None) -> int:
     log_dir = supervisor.LOG_DIR
     if name is None:
@@ -400,6 +408,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("status", help="each process, and each service's readiness")
     logs = commands.add_parser("logs", help="the logs of every process, or of one")
     logs.add_argument("process", nargs="?")
+    trace = commands.add_parser("trace", help="an order's spans as a tree: trace <order id, request id or trace id>")
+    trace.add_argument("identifier")
+    trace.add_argument("--all", action="store_true", dest="every_span", help="show every database and cache call")
     manage_command = commands.add_parser(
         "manage", help="manage.py of one service: manage users_service createsuperuser"
     )
@@ -429,6 +440,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_status(config)
             case "logs":
                 return cmd_logs(config, arguments.process)
+            case "trace":
+                return cmd_trace(arguments.identifier, every_span=arguments.every_span)
             case "manage":
                 setup(config)
                 return manage(SERVICES_BY_NAME[arguments.service], arguments.arguments).returncode

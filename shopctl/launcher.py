@@ -284,6 +284,11 @@ class System:
             ),
         )  # fmt: skip
 
+    @property
+    def traces_file(self) -> Path:
+        """Where every process of this run writes its spans (JSON lines, ``common.telemetry.tracing``)."""
+        return self.workdir / "telemetry" / "traces.jsonl"
+
     def role_database_url(self, service: str) -> str:
         role = SERVICES_BY_NAME[service]
         server = self.admin_database_url
@@ -315,6 +320,8 @@ class System:
             **RATE_LIMITS_OFF,
             **(FAST_SAGA_ENVIRONMENT if self.fast_saga else {}),
             **self.extra_environment,
+            # This run's spans in this run's folder, so runs never read each other's.
+            "SHOP_TELEMETRY_TRACES_FILE": str(self.traces_file),
         }
 
     def scheduler_environment(self) -> dict[str, str]:
@@ -374,13 +381,6 @@ class System:
     def replicas(self, kind: ProcessKind) -> int:
         """How many processes of ``kind`` this system runs."""
         return self.scale.get(kind.name, kind.replicas)
-
-    def kill(self, name: str) -> None:
-        """SIGKILL process ``name`` and everything it started (its session), as a machine or a container dies."""
-        killed = self.processes.pop(name)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(killed.popen.pid, signal.SIGKILL)
-        killed.popen.wait(timeout=10)
 
     def write_gateway_config(self) -> None:
         """This run's CA, certificate and HAProxy configuration (over the web replicas it runs)."""

@@ -101,7 +101,10 @@ class WebServer:
                 *("--interface", "wsgi", "--host", site.host, "--port", str(port)),
                 *("--workers", str(self.workers), *threads, "--no-ws"),
                 # A worker that dies is started again; one that hangs on shutdown is killed after 10 s.
-                *("--respawn-failed-workers", "--workers-kill-timeout", "10", "--access-log"),
+                *("--respawn-failed-workers", "--workers-kill-timeout", "10"),
+                # granian's own lines as JSON too; no access log: each request's line is Django's (logger
+                # common.request), which knows the request id, trace id and route that granian's Rust side cannot.
+                *("--log-config", str(site.root / "deploy" / "granian" / "logging.json")),
                 application,
             ]
         # --preload: the application is imported once, in the master, and its workers share those pages.
@@ -208,6 +211,12 @@ OPTIONAL_ENVIRONMENT = (
     "MESSAGING_RELAY_MIN_AGE_SECONDS",
     "DATABASE_TRANSACTION_POOLING",
     "MESSAGING_PUBLISH_REPLICAS",
+    # Telemetry (common.telemetry): SHOP_TELEMETRY=off turns traces and metrics off; spans go to the file, or by
+    # OTLP to the endpoint when it is set, sampled (parent-based) at the ratio.
+    "SHOP_TELEMETRY",
+    "SHOP_TELEMETRY_TRACES_FILE",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_TRACES_SAMPLER_ARG",
     "PYTHONUNBUFFERED",
     "LANG",
     "PATH",

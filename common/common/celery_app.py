@@ -116,6 +116,10 @@ def create_celery_app(*, service: str) -> Celery:
 
     celery_keep_database_connections(app)
     TaskTimeLimits.install()
+    # Log lines are JSON, with the task's ids, as in every process (common.telemetry.logs).
+    from common.telemetry.logs import keep_celery_off_the_root_logger
+
+    keep_celery_off_the_root_logger()
     return app
 
 

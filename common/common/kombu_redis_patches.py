@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends import redis as django_redis
 
+from common.telemetry import tracing
+
 if TYPE_CHECKING:
     from celery import Celery
 
@@ -202,6 +204,7 @@ class ReusedRedisCacheClient(django_redis.RedisCacheClient):
         client = self._clients.get(id(pool))
         if client is None:
             client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+            tracing.instrument_redis_client(client)  # the cache's commands in traces (never the broker's)
         return client
 
 

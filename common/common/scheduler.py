@@ -11,9 +11,11 @@ import environ
 from celery import Celery
 
 from common import celery_app, redis_servers
+from common.telemetry.logs import keep_celery_off_the_root_logger
 
 env = environ.Env()
 
+keep_celery_off_the_root_logger(configure_for="scheduler")  # JSON log lines, as in every process
 app = Celery("scheduler")
 _delivery = celery_app.delivery_settings(
     visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=celery_app.VISIBILITY_TIMEOUT_SECONDS)

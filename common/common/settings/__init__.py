@@ -65,6 +65,7 @@ SHARED_APPS = [
     "common.health",
     "common.messaging",
     "common.throttling",
+    "common.telemetry",
 ]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 
 from common import celery_app, redis_servers
+from common.telemetry import logs
 
 env = environ.Env()
 
@@ -34,6 +35,8 @@ TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=["127.0.0.1", "::1"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 MIDDLEWARE = [
+    # First: every response (errors included) returns the request id, and the request's log line carries it.
+    "common.telemetry.request_id.RequestIdMiddleware",
     "common.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -178,24 +181,11 @@ MESSAGING_RELAY_BATCH_SIZE = env.int("MESSAGING_RELAY_BATCH_SIZE", default=200)
 # The relay leaves younger rows to their own after-commit publish.
 MESSAGING_RELAY_MIN_AGE_SECONDS = env.float("MESSAGING_RELAY_MIN_AGE_SECONDS", default=2.0)
 
-# One log format for every process: web servers, workers and the scheduler. CELERY_TASK_LOG_LEVEL is for Celery's
-# two lines per task ("received", "succeeded in"): at WARNING (the default) a worker logs a task only when it fails
-# or retries, not four lines for every order that goes through the saga. The inbox in each service's admin lists
-# every message applied, with its time.
-_task_log_level = env.str("CELERY_TASK_LOG_LEVEL", default="WARNING")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-    },
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "celery.app.trace": {"level": _task_log_level},
-        "celery.worker.strategy": {"level": _task_log_level},
-    },
-}
+# One log format for every process: JSON lines (common.telemetry.logs) from web servers, workers and the scheduler.
+# CELERY_TASK_LOG_LEVEL is for Celery's two lines per task ("received", "succeeded in"): at WARNING (the default) a
+# worker logs a task only when it fails or retries, not four lines for every order that goes through the saga. The
+# inbox in each service's admin lists every message applied, with its time.
+LOGGING = logs.logging_config(
+    level=env.str("DJANGO_LOG_LEVEL", default="INFO"),
+    task_log_level=env.str("CELERY_TASK_LOG_LEVEL", default="WARNING"),
+)

@@ -1,0 +1,1 @@
+"""Telemetry of every process: JSON logs with request and trace ids, OpenTelemetry traces (and metrics)."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from shopctl import infrastructure, supervisor
+from shopctl import infrastructure, monitor, supervisor
 from shopctl.local import ROOT, VAR, Config, SetupError, admin_database_url, ensure_system_packages, log, setup
 from shopctl.processes import CATALOG, PROCESSES_BY_NAME, SERVICES, SERVICES_BY_NAME, Service, migrate_command
 
@@ -72,7 +72,7 @@ def parse_scale(values: Sequence[str]) -> dict[str, int]:
         if not count.isdigit() or int(count) < 1:
             raise SetupError(f"--scale {value}: the number of replicas must be a whole number of at least 1")
         if not kind.scalable and int(count) != 1:
-            raise SetupError(f"--scale {value}: {name} runs once by design: one process publishes the periodic tasks")
+            raise SetupError(f"--scale {value}: {name} runs once by design")
         if kind.role == "web" and int(count) != 1:
             raise SetupError(f"--scale {value}: web replicas need the gateway in front of them, which is not here yet")
         scale[name] = int(count)
@@ -117,6 +117,7 @@ def prepare_supervisor(config: Config, scale: dict[str, int]) -> tuple[list[supe
     setup(config)
     programs = supervisor.infrastructure_programs(config) + supervisor.system_programs(config, scale)
     supervisor.write_conf(programs)
+    supervisor.write_prometheus_config(config, programs)
     started = supervisor.start_daemon()
     if not started:
         supervisor.reload_conf()
@@ -126,8 +127,12 @@ def prepare_supervisor(config: Config, scale: dict[str, int]) -> tuple[list[supe
 # ---------------------------------------------------------------- commands
 
 
+PROMETHEUS_PACKAGE = (("prometheus", "prometheus"), ("promtool", "prometheus"))
+
+
 def cmd_up(config: Config, scale: dict[str, int]) -> int:
     began = time.monotonic()
+    ensure_system_packages(config, extra=PROMETHEUS_PACKAGE)
     programs, _ = prepare_supervisor(config, scale)
     start_infrastructure(config)
     for service in SERVICES:
@@ -164,6 +169,7 @@ def cmd_up(config: Config, scale: dict[str, int]) -> int:
     replicas = [f"{program.name}" for program in system if program.name != program.group]
     if replicas:
         print(f"  replicas: {' '.join(replicas)}")
+    print(f"  Prometheus       http://127.0.0.1:{config.prometheus_port}/   (targets, alerts: README, Telemetry)")
     print("  Create an operator: ./manage_all.sh manage users_service createsuperuser")
     return 0
 
@@ -275,7 +281,14 @@ def with_servers_for_command(config: Config) -> Callable[[], None]:
 
 
 def ensure_wrk(config: Config) -> None:
-    ensure_system_packages(config, extra=(("wrk", "wrk"),))
+    ensure_system_packages(config, extra=(("wrk", "wrk"), *PROMETHEUS_PACKAGE))
+
+
+def alert_rules_check() -> bool:
+    """The alert rules are valid and do what their unit tests say (``promtool test rules``)."""
+    rules = [str(path) for path in monitor.RULE_FILES]
+    tests = [str(path) for path in monitor.RULE_TESTS]
+    return run(["promtool", "check", "rules", *rules]) and run(["promtool", "test", "rules", *tests])
 
 
 def cmd_test(config: Config) -> int:
@@ -288,6 +301,7 @@ def cmd_test(config: Config) -> int:
         steps.run("lint (ruff, import-linter)", lint)
         steps.run("type check (mypy: each service with common/ and shopctl/)", type_check)
         steps.run("makemigrations --check", makemigrations_check)
+        steps.run("alert rules (promtool check rules, promtool test rules)", alert_rules_check)
         for service in SERVICES:
             folder = ROOT / service.name
             steps.run(f"{service.name} tests", lambda folder=folder: run(pytest, cwd=folder))  # type: ignore[misc]

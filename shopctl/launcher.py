@@ -34,10 +34,11 @@ from typing import Any, TypeVar
 import requests
 
 from common_testing.auth import TestSigner
-from shopctl import infrastructure
+from shopctl import infrastructure, monitor
 from shopctl.processes import (
     DEFAULT_WEB_SERVER,
-    PROCESSES,
+    DEPLOYED,
+    PROCESSES_BY_NAME,
     SERVICES,
     SERVICES_BY_NAME,
     USERS,
@@ -129,6 +130,11 @@ class System:
     # Short saga timeouts and relay intervals, so fault tests settle in seconds; the benchmark runs without them.
     fast_saga: bool = True
     ports: dict[str, int] = field(default_factory=lambda: {service.name: free_port() for service in SERVICES})
+    # SHOP_TELEMETRY for every process: False runs the system with metrics and traces off (the benchmark compares).
+    telemetry: bool = True
+    prometheus_port: int = field(default_factory=free_port)
+    # Process name -> where Prometheus reads its metrics (shopctl.monitor), for each process started.
+    metrics_addresses: dict[str, str] = field(default_factory=dict)
 
     @property
     def redis_url(self) -> str:
@@ -138,7 +144,7 @@ class System:
     def site(self) -> Site:
         return Site(
             root=ROOT, bin_dir=VENV_BIN, host="127.0.0.1", ports=self.ports, state_dir=self.workdir,
-            web_server=self.web_server,
+            web_server=self.web_server, monitor_dir=self.workdir / "prometheus", prometheus_port=self.prometheus_port,
         )  # fmt: skip
 
     def role_database_url(self, service: str) -> str:
@@ -167,6 +173,7 @@ class System:
             **self.identity_environment(described),
             **MAIL_ENVIRONMENT,
             **(FAST_SAGA_ENVIRONMENT if self.fast_saga else {}),
+            "SHOP_TELEMETRY": "on" if self.telemetry else "off",
         }
 
     def scheduler_environment(self) -> dict[str, str]:
@@ -175,6 +182,7 @@ class System:
             "PYTHONUNBUFFERED": "1",
             "REDIS_URL": self.redis_url,
             **(FAST_SCHEDULER_ENVIRONMENT if self.fast_saga else {}),
+            "SHOP_TELEMETRY": "on" if self.telemetry else "off",
         }
 
     def identity_environment(self, service: Service) -> dict[str, str]:
@@ -207,9 +215,39 @@ class System:
         return started
 
     def start_kind(self, kind: ProcessKind) -> Process:
-        """Start one process of the system as the description says."""
-        environment = self.service_environment(kind.service.name) if kind.service else self.scheduler_environment()
+        """Start one process of the system as the description says, with its metrics where the description says."""
+        if kind.role == "monitor":
+            environment = {"PATH": os.environ["PATH"], "LC_ALL": "C.UTF-8"}
+        else:
+            environment = self.service_environment(kind.service.name) if kind.service else self.scheduler_environment()
+        address = monitor.metrics_address(
+            kind, host="127.0.0.1", own_port=kind.port(self.site), metrics_port=free_port()
+        )
+        environment.update(
+            monitor.telemetry_environment(kind, address=address, multiprocess_dir=self.workdir / "metrics" / kind.name)
+        )
+        monitor.empty_multiprocess_dir(environment)
+        if address:
+            self.metrics_addresses[kind.name] = address
         return self.start(kind.name, kind.command(self.site), cwd=Path(kind.cwd(self.site)), env=environment)
+
+    def start_prometheus(self, *, scrape_interval_seconds: float = 1) -> str:
+        """Prometheus on a free port, scraping every process started so far; returns its base URL."""
+        targets = [
+            monitor.Target(job=name, instance=name, address=address)
+            for name, address in self.metrics_addresses.items()
+            if name in PROCESSES_BY_NAME
+        ]
+        prometheus = PROCESSES_BY_NAME["prometheus"]
+        own = monitor.metrics_address(prometheus, host="127.0.0.1", own_port=self.prometheus_port, metrics_port=None)
+        if own:
+            targets.append(monitor.Target(job=prometheus.name, instance=prometheus.name, address=own))
+        config = Path(self.site.monitor_dir) / "prometheus.yml"
+        monitor.write_config(config, targets, scrape_interval_seconds=scrape_interval_seconds)
+        self.start_kind(prometheus)
+        url = f"http://127.0.0.1:{self.prometheus_port}"
+        wait_for(lambda: requests.get(f"{url}/-/ready", timeout=2).ok, timeout=30, what="Prometheus to be ready")
+        return url
 
     def stop(self, name: str) -> None:
         stopped = self.processes.pop(name)
@@ -298,7 +336,7 @@ def start_system(system: System) -> None:
     """Redis, the services' setup, then every process of the description; returns once every service is ready."""
     system.start_redis()
     set_up_services(system)
-    for kind in PROCESSES:
+    for kind in DEPLOYED:  # Prometheus only for a test that asks for it: System.start_prometheus
         system.start_kind(kind)
     system.urls.update({service.name: system.url(service) for service in SERVICES})
     for service in SERVICES:

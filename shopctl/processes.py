@@ -120,6 +120,8 @@ class Site:
     host: str  # the web servers' listening address
     ports: Mapping[str, int]  # service name -> its web server's port
     state_dir: PurePath  # where the scheduler keeps its schedule
+    monitor_dir: PurePath = PurePosixPath("/prometheus")  # Prometheus' configuration and storage (local only)
+    prometheus_port: int = 9090
     web_server: WebServer = DEFAULT_WEB_SERVER
     # A worker's Celery node name must be unique among the workers on one broker: locally the process
     # name and replica number are added; a container's host name (%h) is already its own.
@@ -152,6 +154,9 @@ DJANGO_ENVIRONMENT = ("DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DATABASE_U
 # the others verify tokens through its JWKS and log operators in there.
 SIGNER_ENVIRONMENT = ("JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "JWT_SIGNING_KEY_ID")
 VERIFIER_ENVIRONMENT = ("JWT_JWKS_URL", "USERS_SERVICE_URL")
+# Telemetry, in every process (common.telemetry): SHOP_TELEMETRY=off turns it off; a worker's or the scheduler's
+# metrics are served on SHOP_METRICS_ADDRESS (host:port), each replica's its own.
+TELEMETRY_ENVIRONMENT = ("SHOP_TELEMETRY", "SHOP_METRICS_ADDRESS")
 # Optional everywhere: read with a default by common.settings and the services' settings.
 OPTIONAL_ENVIRONMENT = (
     "DJANGO_ALLOWED_HOSTS",
@@ -168,6 +173,10 @@ OPTIONAL_ENVIRONMENT = (
     "PYTHONUNBUFFERED",
     "LANG",
     "PATH",
+    *TELEMETRY_ENVIRONMENT,
+    # A web server's workers count into files there, added up by /metrics (common.telemetry.metrics).
+    "PROMETHEUS_MULTIPROC_DIR",
+    "SHOP_METRICS_ALLOWED_NETWORKS",
 )
 SCHEDULER_ENVIRONMENT = ("REDIS_URL",)
 SCHEDULER_OPTIONAL_ENVIRONMENT = (
@@ -176,13 +185,18 @@ SCHEDULER_OPTIONAL_ENVIRONMENT = (
     "ORDERS_REDRIVE_INTERVAL_SECONDS",
     "PYTHONUNBUFFERED",
     "PATH",
+    *TELEMETRY_ENVIRONMENT,
 )
 
 
 # ---------------------------------------------------------------- the process kinds
 
-Role = Literal["web", "worker", "scheduler"]
+Role = Literal["web", "worker", "scheduler", "monitor"]
 Readiness = Literal["http", "process"]
+# Where Prometheus reads a process's metrics: "port": /metrics on the process's own port (a web server,
+# Prometheus itself); "metrics-port": a port of its own, given to each replica in SHOP_METRICS_ADDRESS
+# (``host:port``; a Celery worker, the scheduler); "none".
+Scrape = Literal["port", "metrics-port", "none"]
 
 
 @dataclass(frozen=True)
@@ -200,6 +214,9 @@ class ProcessKind:
     # How a stop is asked for, and how long it may take: a worker finishes its task (time limit 60 s).
     stop_signal: str = "TERM"
     stop_wait_seconds: int = 30
+    metrics: Scrape = "metrics-port"
+    # Run by `up` only: compose.yaml and the manifests bring their own (compose's Prometheus, Grafana, ...).
+    local_only: bool = False
 
     def command(self, site: Site, *, replica: int = 1) -> list[str]:
         return self.command_for(self, site, replica)
@@ -209,17 +226,23 @@ class ProcessKind:
         return site.root / self.service.name if self.service else site.root
 
     def port(self, site: Site) -> int | None:
+        if self.role == "monitor":
+            return site.prometheus_port
         return site.port(self.service) if self.role == "web" and self.service else None
 
     @property
     def environment_names(self) -> tuple[str, ...]:
         """The variables this process needs in production settings (compose, Kubernetes, the tests)."""
+        if self.role == "monitor":
+            return ()
         if self.service is None:
             return SCHEDULER_ENVIRONMENT
         return DJANGO_ENVIRONMENT if self.service is USERS else (*DJANGO_ENVIRONMENT, *VERIFIER_ENVIRONMENT)
 
     @property
     def optional_environment_names(self) -> tuple[str, ...]:
+        if self.role == "monitor":
+            return ()
         if self.service is None:
             return SCHEDULER_OPTIONAL_ENVIRONMENT
         return (*OPTIONAL_ENVIRONMENT, *SIGNER_ENVIRONMENT) if self.service is USERS else OPTIONAL_ENVIRONMENT
@@ -247,9 +270,20 @@ def _scheduler_command(kind: ProcessKind, site: Site, replica: int) -> list[str]
     return [site.program("celery"), "-A", "common.scheduler", "beat", "--schedule", str(schedule), "--loglevel", "INFO"]
 
 
+def _monitor_command(kind: ProcessKind, site: Site, replica: int) -> list[str]:
+    """Debian's Prometheus, scraping every process; its configuration is rendered by shopctl.monitor."""
+    return [
+        "prometheus",
+        f"--config.file={site.monitor_dir / 'prometheus.yml'}",
+        f"--storage.tsdb.path={site.monitor_dir / 'data'}",
+        "--storage.tsdb.retention.time=7d",
+        f"--web.listen-address={site.host}:{site.prometheus_port}",
+    ]
+
+
 def _service_processes(service: Service) -> list[ProcessKind]:
     return [
-        ProcessKind(f"{service.short}-web", "web", service, _web_command, readiness="http"),
+        ProcessKind(f"{service.short}-web", "web", service, _web_command, readiness="http", metrics="port"),
         ProcessKind(
             f"{service.short}-worker",
             "worker",
@@ -264,7 +298,20 @@ PROCESSES: tuple[ProcessKind, ...] = (
     *(kind for service in SERVICES for kind in _service_processes(service)),
     # One process by design: two would publish every periodic task twice (harmless, but wasted work).
     ProcessKind("scheduler", "scheduler", None, _scheduler_command, scalable=False),
+    # Prometheus for `up` (shopctl.monitor renders its configuration from this description).
+    ProcessKind(
+        "prometheus",
+        "monitor",
+        None,
+        _monitor_command,
+        scalable=False,
+        stop_signal="INT",
+        metrics="port",
+        local_only=True,
+    ),  # fmt: skip
 )
+# What compose.yaml and the Kubernetes manifests run as the system's own processes.
+DEPLOYED: tuple[ProcessKind, ...] = tuple(kind for kind in PROCESSES if not kind.local_only)
 PROCESSES_BY_NAME: Mapping[str, ProcessKind] = {kind.name: kind for kind in PROCESSES}
 
 

@@ -107,6 +107,10 @@ def create_celery_app(*, service: str) -> Celery:
 
     celery_keep_database_connections(app)
     TaskTimeLimits.install()
+    # A worker serves its own metrics on SHOP_METRICS_ADDRESS (the web server's are on its port, /metrics).
+    from common.telemetry.metrics import serve_from_environment
+
+    worker_init.connect(serve_from_environment, weak=False, dispatch_uid="common.telemetry.metrics.worker")
     return app
 
 

@@ -32,6 +32,7 @@ from django.utils import timezone
 from common.messaging import queries
 from common.messaging.contracts import Contract, InvalidMessage, JSONObject, contract_for
 from common.messaging.dead_letters import dead_letter_park
+from common.telemetry import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +69,22 @@ def retry_countdown(*, attempt: int) -> float:
     return countdown
 
 
+# What ``consume`` returns, as the outcome label of shop_messages_consumed_total.
+_OUTCOMES = {"applied": "applied", "duplicate": "duplicate", "dead_letter": "parked"}
+
+
 def consume(*, task: Task[..., str], contract: Contract, handler: Handler, message: object) -> str:
-    """Apply one delivery of a message (see the module docstring); return what happened."""
+    """Apply one delivery of a message (see the module docstring); return what happened, and count it."""
+    try:
+        outcome = _consume(task=task, contract=contract, handler=handler, message=message)
+    except Retry:
+        metrics.message_consumed(message=contract.name, outcome="retried")
+        raise
+    metrics.message_consumed(message=contract.name, outcome=_OUTCOMES[outcome])
+    return outcome
+
+
+def _consume(*, task: Task[..., str], contract: Contract, handler: Handler, message: object) -> str:
     attempt = task.request.retries + 1
     try:
         message_id, payload = parse_envelope(contract=contract, message=message)

@@ -21,6 +21,8 @@ from celery import Celery, current_app
 from django.conf import settings
 from kombu import Connection, Producer
 
+from common.telemetry import metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -75,6 +77,7 @@ class _Publisher(threading.local):
         except Exception as error:
             self.close()
             raise PublishFailed(f"{type(error).__name__}: {error}") from error
+        metrics.message_published(message=envelope["name"])
 
 
 _publisher = _Publisher()

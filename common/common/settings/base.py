@@ -23,6 +23,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 MIDDLEWARE = [
+    "common.telemetry.metrics.HttpMetricsMiddleware",  # outermost: every answer is counted, errors included
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "common.errors.JsonErrorMiddleware",

@@ -1,0 +1,1 @@
+"""Telemetry of every process: metrics (``common.telemetry.metrics``); see ARCHITECTURE.md, Telemetry."""

@@ -79,7 +79,9 @@ def test_every_metric_the_processes_export_under_the_shops_prefix_is_a_contract_
 
 
 def test_metrics_refuses_a_request_that_came_through_a_proxy(system):
-    response = requests.get(f"{system.urls['orders_service']}/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    response = requests.get(
+        f"{system.urls['orders_service']}/metrics", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10
+    )
     assert response.status_code == 404
     assert response.json()["errors"][0]["code"] == "not_found"
 

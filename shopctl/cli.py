@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from shopctl import chaos, gateway, infrastructure, supervisor, tls, traces
+from shopctl import chaos, gateway, infrastructure, monitor, supervisor, tls, traces
 from shopctl.local import (
     ROOT,
     TLS_DIR,
@@ -138,6 +138,7 @@ def prepare_supervisor(config: Config, scale: dict[str, int]) -> tuple[list[supe
     write_gateway_config(config, scale)
     programs = supervisor.infrastructure_programs(config) + supervisor.system_programs(config, scale)
     supervisor.write_conf(programs)
+    supervisor.write_prometheus_config(config, programs)
     started = supervisor.start_daemon()
     if not started:
         supervisor.reload_conf()
@@ -170,8 +171,12 @@ def web_replicas(scale: dict[str, int]) -> list[tuple[Service, int]]:
 # ---------------------------------------------------------------- commands
 
 
+PROMETHEUS_PACKAGE = (("prometheus", "prometheus"), ("promtool", "prometheus"))
+
+
 def cmd_up(config: Config, scale: dict[str, int]) -> int:
     began = time.monotonic()
+    ensure_system_packages(config, extra=PROMETHEUS_PACKAGE)
     programs, _ = prepare_supervisor(config, scale)
     start_infrastructure(config)
     for service in SERVICES:
@@ -213,6 +218,7 @@ def cmd_up(config: Config, scale: dict[str, int]) -> int:
     print(f"  TLS: the gateway's certificate is signed by the local CA {paths.ca}; trust it with")
     for line in tls.trust_instructions(paths, config.gateway_url):
         print(f"    {line}")
+    print(f"  Prometheus       http://127.0.0.1:{config.prometheus_port}/   (targets, alerts: README, Telemetry)")
     print("  Create an operator: ./manage_all.sh manage users_service createsuperuser")
     return 0
 
@@ -338,7 +344,14 @@ def with_servers_for_command(config: Config) -> Callable[[], None]:
 
 
 def ensure_wrk(config: Config) -> None:
-    ensure_system_packages(config, extra=(("wrk", "wrk"),))
+    ensure_system_packages(config, extra=(("wrk", "wrk"), *PROMETHEUS_PACKAGE))
+
+
+def alert_rules_check() -> bool:
+    """The alert rules are valid and do what their unit tests say (``promtool test rules``)."""
+    rules = [str(path) for path in monitor.RULE_FILES]
+    tests = [str(path) for path in monitor.RULE_TESTS]
+    return run(["promtool", "check", "rules", *rules]) and run(["promtool", "test", "rules", *tests])
 
 
 # What the cross-service tests run beside the system: Redis under Sentinel, Postgres behind PgBouncer
@@ -357,6 +370,7 @@ def cmd_test(config: Config) -> int:
         steps.run("lint (ruff, import-linter)", lint)
         steps.run("type check (mypy: each service with common/ and shopctl/)", type_check)
         steps.run("makemigrations --check", makemigrations_check)
+        steps.run("alert rules (promtool check rules, promtool test rules)", alert_rules_check)
         for service in SERVICES:
             folder = ROOT / service.name
             steps.run(f"{service.name} tests", lambda folder=folder: run(pytest, cwd=folder))  # type: ignore[misc]

@@ -39,10 +39,10 @@ import psycopg2
 import requests
 
 from common_testing.auth import TestSigner
-from shopctl import gateway, infrastructure, local, tls
+from shopctl import gateway, infrastructure, local, monitor, tls
 from shopctl.processes import (
     DEFAULT_WEB_SERVER,
-    PROCESSES,
+    DEPLOYED,
     PROCESSES_BY_NAME,
     SERVICES,
     SERVICES_BY_NAME,
@@ -234,6 +234,11 @@ class System:
     # Short saga timeouts and relay intervals, so fault tests settle in seconds; the benchmark runs without them.
     fast_saga: bool = True
     ports: dict[str, int] = field(default_factory=lambda: {service.name: free_port() for service in SERVICES})
+    # SHOP_TELEMETRY for every process: False runs the system with metrics and traces off (the benchmark compares).
+    telemetry: bool = True
+    prometheus_port: int = field(default_factory=free_port)
+    # Process name -> where Prometheus reads its metrics (shopctl.monitor), for each process started.
+    metrics_addresses: dict[str, str] = field(default_factory=dict)
     gateway_ports: tuple[int, int, int] = field(default_factory=lambda: (free_port(), free_port(), free_port()))
     # The gateway's environment: SHOP_RATE_LIMITS=off, SHOP_GATEWAY_RATE_LIMIT, ... (defaults: shopctl.gateway).
     gateway_environment: dict[str, str] = field(default_factory=dict)
@@ -277,7 +282,8 @@ class System:
         https, http, metrics = self.gateway_ports
         return Site(
             root=ROOT, bin_dir=VENV_BIN, host="127.0.0.1", ports=self.ports, state_dir=self.workdir,
-            web_server=self.web_server, web_replicas=self.scale,
+            web_server=self.web_server, web_replicas=self.scale, monitor_dir=self.workdir / "prometheus",
+            prometheus_port=self.prometheus_port,
             gateway=GatewaySite(
                 https_port=https, http_port=http, metrics_port=metrics, config=self.workdir / "gateway" / "haproxy.cfg",
                 certificate=tls.Paths(self.workdir / "tls").server, program=GATEWAY_PROGRAM, backend_dns=False,
@@ -322,6 +328,7 @@ class System:
             **self.extra_environment,
             # This run's spans in this run's folder, so runs never read each other's.
             "SHOP_TELEMETRY_TRACES_FILE": str(self.traces_file),
+            "SHOP_TELEMETRY": "on" if self.telemetry else "off",
         }
 
     def scheduler_environment(self) -> dict[str, str]:
@@ -330,6 +337,7 @@ class System:
             "PYTHONUNBUFFERED": "1",
             "REDIS_URL": self.redis_url,
             **(FAST_SCHEDULER_ENVIRONMENT if self.fast_saga else {}),
+            "SHOP_TELEMETRY": "on" if self.telemetry else "off",
         }
 
     def identity_environment(self, service: Service) -> dict[str, str]:
@@ -362,20 +370,31 @@ class System:
         return started
 
     def start_kind(self, kind: ProcessKind, *, replica: int = 1) -> Process:
-        """Start one process (replica ``replica``) of the system as the description says; see ``replica_name``."""
+        """Start one process (replica ``replica``) of the system as the description says, with its metrics where
+        the description says; see ``replica_name``."""
         if replica > 1 and not kind.scalable:
             raise LaunchError(f"{kind.name} runs once by design")
         if kind.role == "gateway":
             environment = {"PATH": os.environ["PATH"], **self.gateway_environment}
+        elif kind.role == "monitor":
+            environment = {"PATH": os.environ["PATH"], "LC_ALL": "C.UTF-8"}
         elif kind.service:
             environment = self.service_environment(kind.service.name)
         else:
             environment = self.scheduler_environment()
+        name = replica_name(kind, replica)
+        metrics_port = self.site.gateway.metrics_port if kind.metrics == "exporter" else free_port()
+        address = monitor.metrics_address(
+            kind, host="127.0.0.1", own_port=kind.port(self.site, replica), metrics_port=metrics_port
+        )
+        environment.update(
+            monitor.telemetry_environment(kind, address=address, multiprocess_dir=self.workdir / "metrics" / name)
+        )
+        monitor.empty_multiprocess_dir(environment)
+        if address:
+            self.metrics_addresses[name] = address
         return self.start(
-            replica_name(kind, replica),
-            kind.command(self.site, replica=replica),
-            cwd=Path(kind.cwd(self.site)),
-            env=environment,
+            name, kind.command(self.site, replica=replica), cwd=Path(kind.cwd(self.site)), env=environment
         )
 
     def replicas(self, kind: ProcessKind) -> int:
@@ -399,6 +418,25 @@ class System:
 
         wait_for(listening, timeout=20, what="the gateway")
         return started
+
+    def start_prometheus(self, *, scrape_interval_seconds: float = 1) -> str:
+        """Prometheus on a free port, scraping every process started so far; returns its base URL."""
+        targets = [
+            monitor.Target(job=kind.name, instance=replica_name(kind, replica), address=address)
+            for kind in PROCESSES_BY_NAME.values()
+            for replica in range(1, self.replicas(kind) + 1)
+            if (address := self.metrics_addresses.get(replica_name(kind, replica)))
+        ]
+        prometheus = PROCESSES_BY_NAME["prometheus"]
+        own = monitor.metrics_address(prometheus, host="127.0.0.1", own_port=self.prometheus_port, metrics_port=None)
+        if own:
+            targets.append(monitor.Target(job=prometheus.name, instance=prometheus.name, address=own))
+        config = Path(self.site.monitor_dir) / "prometheus.yml"
+        monitor.write_config(config, targets, scrape_interval_seconds=scrape_interval_seconds)
+        self.start_kind(prometheus)
+        url = f"http://127.0.0.1:{self.prometheus_port}"
+        wait_for(lambda: requests.get(f"{url}/-/ready", timeout=2).ok, timeout=30, what="Prometheus to be ready")
+        return url
 
     def stop(self, name: str) -> None:
         stopped = self.processes.pop(name)
@@ -520,7 +558,7 @@ def start_system(system: System) -> None:
         system.start_redis()
     set_up_services(system)
     system.write_gateway_config()
-    for kind in PROCESSES:
+    for kind in DEPLOYED:  # the gateway for a test that asks for it (System.start_gateway), Prometheus likewise
         if kind.role != "gateway":
             for replica in range(1, system.replicas(kind) + 1):
                 system.start_kind(kind, replica=replica)

@@ -51,6 +51,13 @@ class Config:
     )
     pg_port: int = field(default_factory=lambda: int(os.environ.get("SHOP_PG_PORT", "54329")))
     redis_port: int = field(default_factory=lambda: int(os.environ.get("SHOP_REDIS_PORT", "63790")))
+    prometheus_port: int = field(default_factory=lambda: int(os.environ.get("SHOP_PROMETHEUS_PORT", "9090")))
+    # Workers and the scheduler serve their metrics on ports from here on, one each (shopctl.supervisor).
+    metrics_port_base: int = field(
+        default_factory=lambda: int(
+            os.environ.get("SHOP_METRICS_PORT_BASE") or int(os.environ.get("SHOP_PROMETHEUS_PORT", "9090")) + 10
+        )
+    )
     database: str = field(default_factory=lambda: os.environ.get("SHOP_DB_NAME", "shop"))
     ready_timeout: int = field(default_factory=lambda: int(os.environ.get("SHOP_READY_TIMEOUT", "120")))
     # The default web server, with as many worker processes per service as SHOP_WEB_WORKERS says.
@@ -106,6 +113,8 @@ class Config:
                 backend_dns=False,
             ),
             web_replicas=dict(scale or {}),
+            monitor_dir=VAR / "prometheus",
+            prometheus_port=self.prometheus_port,
         )
 
 

@@ -150,6 +150,8 @@ class Site:
     host: str  # the web servers' listening address
     ports: Mapping[str, int]  # service name -> its web server's port
     state_dir: PurePath  # where the scheduler keeps its schedule
+    monitor_dir: PurePath = PurePosixPath("/prometheus")  # Prometheus' configuration and storage (local only)
+    prometheus_port: int = 9090
     web_server: WebServer = DEFAULT_WEB_SERVER
     # A worker's Celery node name must be unique among the workers on one broker: locally the process
     # name and replica number are added; a container's host name (%h) is already its own.
@@ -194,6 +196,9 @@ RATE_LIMIT_ENVIRONMENT = (
     "SHOP_THROTTLE_REFRESH",
     "SHOP_THROTTLE_ORDERS",
 )
+# Telemetry, in every process (common.telemetry): SHOP_TELEMETRY=off turns it off; a worker's or the scheduler's
+# metrics are served on SHOP_METRICS_ADDRESS (host:port), each replica's its own.
+TELEMETRY_ENVIRONMENT = ("SHOP_TELEMETRY", "SHOP_METRICS_ADDRESS")
 # Optional everywhere: read with a default by common.settings and the services' settings.
 OPTIONAL_ENVIRONMENT = (
     *RATE_LIMIT_ENVIRONMENT,
@@ -220,6 +225,10 @@ OPTIONAL_ENVIRONMENT = (
     "PYTHONUNBUFFERED",
     "LANG",
     "PATH",
+    *TELEMETRY_ENVIRONMENT,
+    # A web server's workers count into files there, added up by /metrics (common.telemetry.metrics).
+    "PROMETHEUS_MULTIPROC_DIR",
+    "SHOP_METRICS_ALLOWED_NETWORKS",
 )
 SCHEDULER_ENVIRONMENT = ("REDIS_URL",)
 # The gateway reads these when it starts (its configuration names them; shopctl.gateway): its per-address limit.
@@ -230,13 +239,19 @@ SCHEDULER_OPTIONAL_ENVIRONMENT = (
     "ORDERS_REDRIVE_INTERVAL_SECONDS",
     "PYTHONUNBUFFERED",
     "PATH",
+    *TELEMETRY_ENVIRONMENT,
 )
 
 
 # ---------------------------------------------------------------- the process kinds
 
-Role = Literal["web", "worker", "scheduler", "gateway"]
+Role = Literal["web", "worker", "scheduler", "gateway", "monitor"]
 Readiness = Literal["http", "process"]
+# Where Prometheus reads a process's metrics: "port": /metrics on the process's own port (a web server,
+# Prometheus itself); "metrics-port": a port of its own, given to each replica in SHOP_METRICS_ADDRESS
+# (``host:port``; a Celery worker, the scheduler); "exporter": the gateway's own exporter port
+# (``GatewaySite.metrics_port``, HAProxy's Prometheus endpoint); "none".
+Scrape = Literal["port", "metrics-port", "exporter", "none"]
 
 
 @dataclass(frozen=True)
@@ -254,6 +269,9 @@ class ProcessKind:
     # How a stop is asked for, and how long it may take: a worker finishes its task (time limit 60 s).
     stop_signal: str = "TERM"
     stop_wait_seconds: int = 30
+    metrics: Scrape = "metrics-port"
+    # Run by `up` only: compose.yaml and the manifests bring their own (compose's Prometheus, Grafana, ...).
+    local_only: bool = False
 
     def command(self, site: Site, *, replica: int = 1) -> list[str]:
         return self.command_for(self, site, replica)
@@ -268,12 +286,14 @@ class ProcessKind:
     def port(self, site: Site, replica: int = 1) -> int | None:
         if self.role == "gateway":
             return site.gateway.https_port
+        if self.role == "monitor":
+            return site.prometheus_port
         return site.port(self.service, replica) if self.role == "web" and self.service else None
 
     @property
     def environment_names(self) -> tuple[str, ...]:
         """The variables this process needs in production settings (compose, Kubernetes, the tests)."""
-        if self.role == "gateway":
+        if self.role in ("gateway", "monitor"):
             return ()
         if self.service is None:
             return SCHEDULER_ENVIRONMENT
@@ -283,6 +303,8 @@ class ProcessKind:
     def optional_environment_names(self) -> tuple[str, ...]:
         if self.role == "gateway":
             return GATEWAY_OPTIONAL_ENVIRONMENT
+        if self.role == "monitor":
+            return ()
         if self.service is None:
             return SCHEDULER_OPTIONAL_ENVIRONMENT
         return (*OPTIONAL_ENVIRONMENT, *SIGNER_ENVIRONMENT) if self.service is USERS else OPTIONAL_ENVIRONMENT
@@ -316,9 +338,20 @@ def _gateway_command(kind: ProcessKind, site: Site, replica: int) -> list[str]:
     return [site.gateway.program, "-W", "-db", "-f", str(site.gateway.config)]
 
 
+def _monitor_command(kind: ProcessKind, site: Site, replica: int) -> list[str]:
+    """Debian's Prometheus, scraping every process; its configuration is rendered by shopctl.monitor."""
+    return [
+        "prometheus",
+        f"--config.file={site.monitor_dir / 'prometheus.yml'}",
+        f"--storage.tsdb.path={site.monitor_dir / 'data'}",
+        "--storage.tsdb.retention.time=7d",
+        f"--web.listen-address={site.host}:{site.prometheus_port}",
+    ]
+
+
 def _service_processes(service: Service) -> list[ProcessKind]:
     return [
-        ProcessKind(f"{service.short}-web", "web", service, _web_command, readiness="http"),
+        ProcessKind(f"{service.short}-web", "web", service, _web_command, readiness="http", metrics="port"),
         ProcessKind(
             f"{service.short}-worker",
             "worker",
@@ -335,8 +368,21 @@ PROCESSES: tuple[ProcessKind, ...] = (
     ProcessKind("scheduler", "scheduler", None, _scheduler_command, scalable=False),
     # The one entry point (ARCHITECTURE.md, Edge): TLS, routes, limits, balancing over every web replica.
     # Its soft stop (USR1) lets requests under way finish.
-    ProcessKind("gateway", "gateway", None, _gateway_command, stop_signal="USR1"),
+    ProcessKind("gateway", "gateway", None, _gateway_command, stop_signal="USR1", metrics="exporter"),
+    # Prometheus for `up` (shopctl.monitor renders its configuration from this description).
+    ProcessKind(
+        "prometheus",
+        "monitor",
+        None,
+        _monitor_command,
+        scalable=False,
+        stop_signal="INT",
+        metrics="port",
+        local_only=True,
+    ),  # fmt: skip
 )
+# What compose.yaml and the Kubernetes manifests run as the system's own processes.
+DEPLOYED: tuple[ProcessKind, ...] = tuple(kind for kind in PROCESSES if not kind.local_only)
 PROCESSES_BY_NAME: Mapping[str, ProcessKind] = {kind.name: kind for kind in PROCESSES}
 
 

@@ -475,7 +475,7 @@ def test_scheduler_needs_only_the_broker_and_sends_to_queues_that_workers_consum
 # ---------------------------------------------------------------- 3. the one description of the processes
 
 
-@pytest.mark.parametrize("kind", described.PROCESSES, ids=lambda kind: kind.name)
+@pytest.mark.parametrize("kind", described.DEPLOYED, ids=lambda kind: kind.name)
 def test_compose_runs_each_process_with_the_described_command(services: dict, kind: ProcessKind):
     service = services.get(kind.name)
     assert service is not None, f"compose.yaml has no service {kind.name}, which shopctl/processes.py describes"
@@ -483,7 +483,7 @@ def test_compose_runs_each_process_with_the_described_command(services: dict, ki
     assert service.get("working_dir") == str(kind.cwd(CONTAINER_SITE))
 
 
-@pytest.mark.parametrize("kind", described.PROCESSES, ids=lambda kind: kind.name)
+@pytest.mark.parametrize("kind", described.DEPLOYED, ids=lambda kind: kind.name)
 def test_compose_gives_each_process_the_described_environment(services: dict, kind: ProcessKind):
     names = set(environment_of(services[kind.name]))
     assert set(kind.environment_names) <= names, "compose lacks variables the process needs"
@@ -492,7 +492,7 @@ def test_compose_gives_each_process_the_described_environment(services: dict, ki
 
 
 @pytest.mark.parametrize(
-    "kind", [kind for kind in described.PROCESSES if kind.role == "web"], ids=lambda kind: kind.name
+    "kind", [kind for kind in described.DEPLOYED if kind.role == "web"], ids=lambda kind: kind.name
 )
 def test_compose_publishes_each_web_server_on_its_described_port(services: dict, kind: ProcessKind):
     port = str(kind.port(CONTAINER_SITE))
@@ -500,14 +500,14 @@ def test_compose_publishes_each_web_server_on_its_described_port(services: dict,
 
 
 @pytest.mark.parametrize(
-    "kind", [kind for kind in described.PROCESSES if kind.role == "worker"], ids=lambda kind: kind.name
+    "kind", [kind for kind in described.DEPLOYED if kind.role == "worker"], ids=lambda kind: kind.name
 )
 def test_compose_lets_a_worker_finish_its_task_as_described(services: dict, kind: ProcessKind):
     assert services[kind.name].get("stop_grace_period") == f"{kind.stop_wait_seconds}s"
 
 
 def test_compose_runs_no_process_the_description_lacks(processes: dict):
-    kinds = {kind.name for kind in described.PROCESSES}
+    kinds = {kind.name for kind in described.DEPLOYED}
     running = [name for (_, role), names in processes.items() if role != "migrate" for name in names]
     assert set(running) <= kinds, (
         f"compose runs processes shopctl/processes.py does not describe: {set(running) - kinds}"

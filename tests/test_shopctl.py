@@ -58,3 +58,22 @@ def test_the_launcher_gives_each_service_the_described_environment(monkeypatch, 
     names = set(system.service_environment(service.name))
     assert set(kind.environment_names) <= names
     assert names <= set(kind.environment_names) | set(kind.optional_environment_names)
+
+
+def test_prometheus_of_up_scrapes_every_program_each_replica_on_its_own_address():
+    # given: three catalog workers
+    config = Config()
+    programs = supervisor.system_programs(config, {"catalog-worker": 3})
+    # when
+    scraped = {program.name: program.metrics_address for program in programs if program.metrics_address}
+    # then: every process the description starts is scraped, each at an address of its own
+    assert set(scraped) == {program.name for program in programs}
+    assert len(set(scraped.values())) == len(scraped)
+    for program in programs:
+        kind = PROCESSES_BY_NAME[program.group]
+        if kind.metrics == "metrics-port":  # a worker or the scheduler serves where Prometheus looks
+            assert program.environment["SHOP_METRICS_ADDRESS"] == program.metrics_address
+        if kind.role == "web":  # its workers count into a directory of its own, added up on its own port
+            assert program.metrics_address == f"127.0.0.1:{config.ports[kind.service.name]}"
+            assert Path(program.environment["PROMETHEUS_MULTIPROC_DIR"]).name == program.name
+    assert scraped["prometheus"] == f"127.0.0.1:{config.prometheus_port}"

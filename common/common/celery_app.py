@@ -120,6 +120,11 @@ def create_celery_app(*, service: str) -> Celery:
     from common.telemetry.logs import keep_celery_off_the_root_logger
 
     keep_celery_off_the_root_logger()
+
+    # A worker serves its own metrics on SHOP_METRICS_ADDRESS (the web server's are on its port, /metrics).
+    from common.telemetry.metrics import serve_from_environment
+
+    worker_init.connect(serve_from_environment, weak=False, dispatch_uid="common.telemetry.metrics.worker")
     return app
 
 

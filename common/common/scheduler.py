@@ -9,9 +9,11 @@ Run it with ``celery -A common.scheduler beat``; it needs only ``REDIS_URL``.
 
 import environ
 from celery import Celery
+from celery.signals import beat_init
 
 from common import celery_app, redis_servers
 from common.telemetry.logs import keep_celery_off_the_root_logger
+from common.telemetry.metrics import serve_from_environment
 
 env = environ.Env()
 
@@ -37,3 +39,5 @@ app.conf.beat_schedule = {
     }
     for task in celery_app.PERIODIC_TASKS
 }
+# Its own metrics (the process's; it records nothing else) on SHOP_METRICS_ADDRESS, so Prometheus sees it up.
+beat_init.connect(serve_from_environment, weak=False, dispatch_uid="common.telemetry.metrics.beat")

@@ -11,6 +11,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common.health.views import LivenessApi, ReadinessApi
+from common.telemetry.metrics_api import MetricsApi
 
 _prefix = settings.URL_PREFIX.removeprefix("/")
 
@@ -29,6 +30,8 @@ infrastructure_urlpatterns = [
     path(f"{_prefix}api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     _moved("api/schema/", f"{_prefix}api/schema/"),
     _moved("api/docs/", f"{_prefix}api/docs/"),
+    # Prometheus' scrape, on the service's own port only (common.telemetry.metrics_api says who may read it).
+    path("metrics", MetricsApi.as_view(), name="metrics"),
 ]
 
 # Each admin says which service it belongs to: an operator has three open, often in one browser (its header

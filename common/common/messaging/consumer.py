@@ -32,8 +32,8 @@ from django.utils import timezone
 from common.messaging import queries
 from common.messaging.contracts import Contract, InvalidMessage, JSONObject, contract_for
 from common.messaging.dead_letters import dead_letter_park
+from common.telemetry import metrics, tracing
 from common.telemetry import request_id as request_ids
-from common.telemetry import tracing
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +70,12 @@ def retry_countdown(*, attempt: int) -> float:
     return countdown
 
 
+# What ``consume`` returns, as the outcome label of shop_messages_consumed_total.
+_OUTCOMES = {"applied": "applied", "duplicate": "duplicate", "dead_letter": "parked"}
+
+
 def consume(*, task: Task[..., str], contract: Contract, handler: Handler, message: object) -> str:
-    """Apply one delivery of a message (see the module docstring); return what happened.
+    """Apply one delivery of a message (see the module docstring); return what happened, and count it.
 
     The request id that came with the message (a header) is bound while it runs, with the message and order ids,
     so the handler's log lines carry them and the messages it sends carry the request id on.
@@ -86,7 +90,13 @@ def consume(*, task: Task[..., str], contract: Contract, handler: Handler, messa
     with request_ids.bound(
         request=received_request_id or "", order=order_id, message=message_id, task_name=contract.name
     ):
-        return _consume(task=task, contract=contract, handler=handler, message=message)
+        try:
+            outcome = _consume(task=task, contract=contract, handler=handler, message=message)
+        except Retry:
+            metrics.message_consumed(message=contract.name, outcome="retried")
+            raise
+        metrics.message_consumed(message=contract.name, outcome=_OUTCOMES[outcome])
+        return outcome
 
 
 def _consume(*, task: Task[..., str], contract: Contract, handler: Handler, message: object) -> str:

@@ -27,8 +27,8 @@ from django.conf import settings
 from kombu import Connection, Producer
 
 from common import kombu_redis_patches
+from common.telemetry import metrics, tracing
 from common.telemetry import request_id as request_ids
-from common.telemetry import tracing
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ class _Publisher(threading.local):
         except Exception as error:
             self.close()
             raise PublishFailed(f"{type(error).__name__}: {error}") from error
+        metrics.message_published(message=envelope["name"])
 
     def _send(self, *, envelope: Mapping[str, Any], queue: str, request_id: str) -> None:
         current_app.send_task(

@@ -35,6 +35,7 @@ TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=["127.0.0.1", "::1"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 MIDDLEWARE = [
+    "common.telemetry.metrics.HttpMetricsMiddleware",  # outermost: every answer is counted, errors included
     # First: every response (errors included) returns the request id, and the request's log line carries it.
     "common.telemetry.request_id.RequestIdMiddleware",
     "common.proxy.TrustedProxyMiddleware",

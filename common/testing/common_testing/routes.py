@@ -13,9 +13,11 @@ from rest_framework.views import APIView
 METHODS = ("get", "post", "put", "patch", "delete")
 # Public on every service: probes, and the OpenAPI schema and its docs page. The schema describes an API whose
 # routes and shapes are public knowledge (clients are generated from it); it holds no data.
+# /metrics is for the scraper only: it refuses, as a 404, a request through a proxy or from outside the allowed
+# networks (common.telemetry.metrics_api), which the anonymous caller of this walk is not.
 _PREFIX = settings.URL_PREFIX.removeprefix("/")
 INFRASTRUCTURE_ROUTES = frozenset(
-    {"GET health/live/", "GET health/ready/", f"GET {_PREFIX}api/schema/", f"GET {_PREFIX}api/docs/"}
+    {"GET health/live/", "GET health/ready/", f"GET {_PREFIX}api/schema/", f"GET {_PREFIX}api/docs/", "GET metrics"}
 )
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from common.errors import ApplicationError, ConflictError
 from common.messaging import outbox
-from common.telemetry import tracing
+from common.telemetry import metrics, tracing
 from orders_service.orders import queries
 from orders_service.orders.json_bodies import order_as_json
 from orders_service.orders.list_cache import order_list_changed
@@ -111,7 +111,12 @@ def order_place(*, user_id: int, lines: list[OrderLineInput]) -> Order:
         _order_insert(order)
         _reserve_stock_message(order, lines)
         order_list_changed(user_id=user_id)
+        transaction.on_commit(_order_counted_pending)
     return order
+
+
+def _order_counted_pending() -> None:
+    metrics.order_counted(status=Order.Status.PENDING)
 
 
 def _order_insert(order: Order) -> None:
@@ -212,6 +217,7 @@ def order_cancel(*, order_id: uuid.UUID) -> Order:
         with tracing.continued_span("order cancel", traceparent=order.trace_context, attributes=_span_of(order)):
             outbox.enqueue("catalog.release_stock", {"order_id": order.id})
         order_list_changed(user_id=order.user_id)
+        transaction.on_commit(lambda: metrics.order_counted(status=Order.Status.CANCELLING))
     return order
 
 
@@ -237,7 +243,17 @@ def _order_transition(
         logger.info("order %s is not %s: moving it to %s ignored", order_id, source, target)
         return None
     returned = dict(zip(queries.ORDER_TRANSITION_RETURNING, row, strict=True))
+    transaction.on_commit(
+        lambda: _order_transition_counted(target=target, seconds=(updated_at - returned["created_at"]).total_seconds())
+    )
     return Order(id=order_id, status=target, updated_at=updated_at, **returned)
+
+
+def _order_transition_counted(*, target: str, seconds: float) -> None:
+    """The metrics of a committed transition: the status reached and, for the saga's end, its duration."""
+    metrics.order_counted(status=target)
+    if target in (Order.Status.CONFIRMED, Order.Status.REJECTED):
+        metrics.order_settled(outcome=target, seconds=seconds)
 
 
 def order_confirm(*, order_id: uuid.UUID, currency: str, priced_lines: list[dict]) -> Order | None:

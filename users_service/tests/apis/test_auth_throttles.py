@@ -30,7 +30,12 @@ def assert_throttled(response, *, at_most_seconds: int) -> None:
 
 def test_the_default_rates_are_a_shops(settings):
     assert settings.RATE_LIMITS_ON
-    assert settings.THROTTLE_RATES == {"register": "10/hour", "token": "20/min", "refresh": "60/min", "orders": "30/min"}
+    assert settings.THROTTLE_RATES == {
+        "register": "10/hour",
+        "token": "20/min",
+        "refresh": "60/min",
+        "orders": "30/min",
+    }
 
 
 def test_registrations_over_the_rate_are_429_for_that_address_only(api_client, low_rates):

@@ -1,6 +1,9 @@
 """pytest fixtures shared by the services' test suites (``pytest_plugins = ["common_testing.fixtures"]``)."""
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from rest_framework.test import APIClient
 
 from common_testing.auth import TestSigner
@@ -23,3 +26,12 @@ def signer(_session_signer, settings) -> TestSigner:
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def tracer():
+    """A tracer of a provider of its own (the process's global one is left alone), and what it exported."""
+    exported = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    return provider.get_tracer("test"), exported

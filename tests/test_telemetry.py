@@ -6,6 +6,7 @@ the launcher), read back as ``./manage_all.sh trace`` reads them (``shopctl.trac
 """
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -245,3 +246,44 @@ def test_a_replayed_dead_letter_starts_a_trace_linked_to_the_one_it_failed_in(sh
     assert query(
         system, "users_service", "SELECT count(*) FROM notifications_notification WHERE order_id = %s", [order_id]
     ) == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("traceparent", "request_id"),
+    [
+        ("00-zzzz-not-a-trace", "x" * 65),
+        ("00-00000000000000000000000000000000-0000000000000000-01", 'evil"}\n{"level": "CRITICAL"'),
+        ("ff-" + "a" * 32 + "-" + "b" * 16 + "-01-extra", "<script>alert(1)</script>"),
+    ],
+)
+def test_a_malformed_traceparent_or_request_id_is_ignored_and_replaced_never_reflected(system, traceparent, request_id):
+    # given: a path that decodes to a newline and a quote, logged by the request's line
+    url = f"{system.urls['catalog_service']}/api/v1/products/%0A%22{uuid.uuid4().hex}/"
+
+    # when
+    response = requests.get(url, headers={"traceparent": traceparent, "X-Request-ID": request_id}, timeout=10)
+
+    # then: answered (a 404 in the common shape), with a new request id and a new trace
+    assert response.status_code == 404
+    assert response.json()["type"] == "client_error"
+    replaced = response.headers["X-Request-ID"]
+    assert replaced != request_id
+    assert re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", replaced)
+    log = system.workdir / "catalog-web.log"
+    [line] = deadline_poll(
+        lambda: [line for line in log.read_text(errors="replace").splitlines() if replaced in line],
+        timeout=10,
+        what="the request's log line",
+    )
+    logged = json.loads(line)  # one line, valid JSON: the path's newline and quote are escaped
+    assert logged["status"] == 404
+    assert "\n" in logged["path"]
+    assert request_id not in line
+    server = deadline_poll(
+        lambda: [span for span in spans(system) if span["kind"] == "SERVER" and span["trace_id"] == logged["trace_id"]],
+        timeout=SPAN_TIMEOUT_SECONDS,
+        interval=0.5,
+        what="the request's span",
+    )
+    assert server[0]["parent_id"] == ""  # a new trace, not a child of the malformed one
+    assert logged["trace_id"] not in traceparent

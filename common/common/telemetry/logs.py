@@ -16,6 +16,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from opentelemetry import trace
+from pythonjsonlogger.core import merge_record_extra
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
 from common.telemetry import request_id as context
@@ -88,17 +89,18 @@ class JsonFormatter(_LibraryJsonFormatter):
         ):
             if value := variable.get():
                 log_data[name] = value
-        # What the call passed in ``extra`` (python-json-logger collects it), never overriding the above.
-        for key, value in message_dict.items():
+        # What the call passed in ``extra`` (and a traceback), never overriding the fields above.
+        extra = merge_record_extra(record, dict(message_dict), reserved=self._skip_fields)
+        for key, value in extra.items():
             if key not in log_data and key not in _RESERVED:
                 log_data[key] = value
-        if record.exc_info and not message_dict.get("exc_info"):
+        if record.exc_info and "exc_info" not in log_data:
             log_data["exc_info"] = self.formatException(record.exc_info)
-        if record.stack_info:
+        if record.stack_info and "stack_info" not in log_data:
             log_data["stack_info"] = self.formatStack(record.stack_info)
 
 
-def logging_config(*, level: str = "INFO", task_log_level: str = "WARNING", service: str | None = None) -> dict:
+def logging_config(*, level: str = "INFO", task_log_level: str = "WARNING", service: str | None = None) -> dict[str, Any]:
     """``LOGGING`` (a ``dictConfig``): JSON lines on stderr for every logger, the same in every process."""
     return {
         "version": 1,

@@ -170,7 +170,7 @@ class QuietSampler(Sampler):
         return self._delegate.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
 
     def get_description(self) -> str:
-        return f"QuietSampler({self._delegate.get_description()})"
+        return f"QuietSampler(ParentBased(TraceIdRatioBased)), quiet roots: {sorted(self._quiet_roots)}"
 
 
 def sampler_ratio() -> float:
@@ -308,7 +308,7 @@ def install(*, service: str, quiet_roots: frozenset[str] = frozenset()) -> bool:
     DjangoInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
     Psycopg2Instrumentor().instrument(skip_dep_check=True)
     RequestsInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
-    CeleryInstrumentor().instrument()
+    CeleryInstrumentor().instrument()  # type: ignore[no-untyped-call]
     return True
 
 

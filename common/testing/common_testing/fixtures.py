@@ -3,6 +3,9 @@
 import uuid
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from rest_framework.test import APIClient
 
 from common import remote_calls
@@ -43,3 +46,12 @@ def own_cache_prefix(settings) -> None:
     default = settings.CACHES["default"]
     prefix = f"{default['KEY_PREFIX']}-{uuid.uuid4().hex}"
     settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": prefix}}
+
+
+@pytest.fixture
+def tracer():
+    """A tracer of a provider of its own (the process's global one is left alone), and what it exported."""
+    exported = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    return provider.get_tracer("test"), exported

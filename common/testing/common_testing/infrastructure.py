@@ -31,6 +31,15 @@ from common_testing.messaging_queries import (
     test_outbox_insert_writes_an_unsent_row,
     test_outbox_mark_sent_marks_an_unsent_row_once_without_waiting_for_the_disk,
 )
+from common_testing.telemetry import (
+    test_a_failing_span_export_is_dropped_and_counted_never_raised,
+    test_a_log_line_is_one_json_object_with_the_contract_fields,
+    test_a_safe_request_id_is_kept_and_returned,
+    test_an_outbox_row_stores_the_trace_context_and_request_id_of_when_it_was_written,
+    test_an_unsafe_request_id_is_replaced_and_never_reflected,
+    test_spans_go_to_the_traces_file_as_json_lines,
+    test_the_sampler_makes_no_trace_of_broker_polling_or_periodic_ticks,
+)
 
 __all__ = [
     # common's own tests, run in every service (common has no suite of its own): its hand-written SQL
@@ -42,6 +51,14 @@ __all__ = [
     "test_outbox_mark_sent_marks_an_unsent_row_once_without_waiting_for_the_disk",
     "test_patched_internals_are_the_code_the_patches_were_checked_against",
     "test_patched_libraries_are_the_versions_the_patches_were_checked_against",
+    # common.telemetry: request ids, log lines, the trace context of an outbox row, sampling, export.
+    "test_a_failing_span_export_is_dropped_and_counted_never_raised",
+    "test_a_log_line_is_one_json_object_with_the_contract_fields",
+    "test_a_safe_request_id_is_kept_and_returned",
+    "test_an_outbox_row_stores_the_trace_context_and_request_id_of_when_it_was_written",
+    "test_an_unsafe_request_id_is_replaced_and_never_reflected",
+    "test_spans_go_to_the_traces_file_as_json_lines",
+    "test_the_sampler_makes_no_trace_of_broker_polling_or_periodic_ticks",
     # The service's own contract.
     "test_admin_login_page_renders",
     "test_application_error_is_answered_in_the_common_error_shape",

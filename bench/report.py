@@ -33,7 +33,37 @@ def targets(results: dict) -> list[tuple[str, str, str, bool]]:
         ),
         ("orders not settled", str(saga["unsettled"]), "0", saga["unsettled"] == 0),
         ("memory under load (PSS)", f"{memory:.0f} MiB", f"<= {MEMORY_BUDGET_MIB} MiB", memory <= MEMORY_BUDGET_MIB),
+        *telemetry_targets(results.get("telemetry")),
     ]
+
+
+def telemetry_targets(telemetry: dict | None) -> list[tuple[str, str, str, bool]]:
+    if not telemetry:
+        return []
+    throughput, cpu = telemetry["throughput_ratio"], telemetry["cpu_per_order_ratio"] - 1
+    return [
+        ("telemetry: product list on/off", f"{throughput:.0%}", ">= 90%", throughput >= 0.9),
+        ("telemetry: CPU per order on/off", f"{cpu:+.0%}", "<= +15%", cpu <= 0.15),
+    ]
+
+
+def print_telemetry(telemetry: dict | None) -> None:
+    if not telemetry:
+        return
+    on, off, micro = telemetry["on"], telemetry["off"], telemetry["metrics_recording"]
+    print(f"\ntelemetry on vs off (SHOP_TELEMETRY, alternated {' '.join(telemetry['order'])}):")
+    print(
+        f"  product list: on {on['product_list_per_second']:.0f}/s, off {off['product_list_per_second']:.0f}/s"
+        f" -> {telemetry['throughput_ratio']:.0%}"
+    )
+    print(
+        f"  CPU per confirmed order at {telemetry['saga_rate']}/s: on {on['cpu_ms_per_confirmed_order']:.1f} ms,"
+        f" off {off['cpu_ms_per_confirmed_order']:.1f} ms -> {telemetry['cpu_per_order_ratio'] - 1:+.0%}"
+    )
+    print(
+        f"  metrics alone: {micro['request_us']:.1f} us a request, {micro['saga_transition_us']:.1f} us a saga"
+        f" transition, {micro['message_consumed_us']:.1f} us a consumed message, {micro['scrape_ms']:.1f} ms a scrape"
+    )
 
 
 def _print_cpu_per_order(saga: dict) -> None:
@@ -130,6 +160,7 @@ def print_table(results: dict) -> None:
         print(f"  {name:20} {mib:7.0f}")
     print(f"  {'total':20} {results['memory_mib']['peak_total']:7.0f}")
     print(f"  {'(RSS, summed)':20} {results['memory_mib']['rss_total_at_peak']:7.0f}")
+    print_telemetry(results.get("telemetry"))
 
     print("\ntargets")
     for name, measured, goal, met in targets(results):

@@ -36,10 +36,10 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import messaging_floor  # noqa: E402
+from bench import messaging_floor, telemetry_cost  # noqa: E402
 from bench.http_load import Endpoint, wrk_interleaved  # noqa: E402
 from bench.memory import cpu_seconds_between, resident_kib, system_cpu_seconds, system_memory_mib  # noqa: E402
-from bench.report import print_table, write_plot  # noqa: E402
+from bench.report import print_table, print_telemetry, telemetry_targets, write_plot  # noqa: E402
 from bench.saga_load import OrderLoad, SagaPhase, settle  # noqa: E402
 from shopctl import infrastructure  # noqa: E402
 from shopctl.launcher import (  # noqa: E402
@@ -51,7 +51,7 @@ from shopctl.launcher import (  # noqa: E402
     start_system,
     wait_for,
 )
-from shopctl.processes import DEFAULT_WEB_SERVER, SERVICES, WebServer, process  # noqa: E402
+from shopctl.processes import DEFAULT_WEB_SERVER, DEPLOYED, SERVICES, WebServer, process  # noqa: E402
 
 # The default (shopctl.processes.DEFAULT_WEB_SERVER, what `up`, the tests and compose.yaml run) was chosen from this
 # comparison; see README.
@@ -107,6 +107,21 @@ class Run:
             port = self.system.ports[service.name]
             wait_for(lambda port=port: port_closed(port), timeout=30, what=f"port {port} to close")
             self.system.start_kind(web)
+        for service in SERVICES:
+            self.system.wait_until_ready(service, timeout=60)
+
+    def use_telemetry(self, on: bool) -> None:
+        """Restart every process of the system with SHOP_TELEMETRY on or off, on the same ports."""
+        if self.system.telemetry == on:
+            return
+        self.system.telemetry = on
+        for kind in DEPLOYED:
+            self.system.stop(kind.name)
+        for service in SERVICES:
+            port = self.system.ports[service.name]
+            wait_for(lambda port=port: port_closed(port), timeout=30, what=f"port {port} to close")
+        for kind in DEPLOYED:
+            self.system.start_kind(kind)
         for service in SERVICES:
             self.system.wait_until_ready(service, timeout=60)
 
@@ -303,6 +318,16 @@ class Run:
             count=300 if self.quick else 2000,
         )
 
+    def saga_phase(self, *, rate: float, seconds: float) -> SagaPhase:
+        """One saga phase at ``rate`` orders/s for ``seconds``, settled, with its CPU per confirmed order."""
+        load = OrderLoad(
+            orders_url=self.system.urls["orders_service"], product_ids=self.product_ids, bearer_for=self.bearer
+        )
+        try:
+            return self._saga_phase(load, rate=rate, seconds=seconds)
+        finally:
+            load.close()
+
     def _saga_phase(self, load: OrderLoad, *, rate: float, seconds: float) -> SagaPhase:
         phase = SagaPhase(offered_rate=rate, seconds=seconds)
         pids = {name: process.popen.pid for name, process in self.system.processes.items()}
@@ -362,15 +387,45 @@ def choose_server(http: dict) -> str:
     return min(tied, key=lambda label: (workers(label), -candidates[label]))
 
 
+def measure_telemetry(run: Run) -> dict:
+    return telemetry_cost.measure(
+        run,
+        rounds=1 if run.quick else 2,
+        http_seconds=2 if run.quick else 6,
+        saga_seconds=3 if run.quick else 15,
+    )
+
+
+def telemetry_only(run: Run) -> int:
+    """``--telemetry-only``: the system, its seed, the cost of telemetry, printed (nothing written)."""
+    try:
+        run.start()
+        run.seed()
+        print("telemetry on and off, alternated (ABBA):", flush=True)
+        telemetry = measure_telemetry(run)
+    finally:
+        with contextlib.suppress(Exception):
+            run.stop()
+    print_telemetry(telemetry)
+    for name, measured, goal, met in telemetry_targets(telemetry):
+        print(f"  {'met ' if met else 'MISS'}  {name:30} {measured:>10}  (target {goal})")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--quick", action="store_true", help="a short run (the test suite runs it so the harness cannot rot)"
     )
     parser.add_argument("--output", type=Path, default=ROOT / ".var" / "bench")
+    parser.add_argument(
+        "--telemetry-only", action="store_true", help="only the cost of telemetry (on vs off, alternated); printed"
+    )
     args = parser.parse_args()
 
     run = Run(quick=args.quick)
+    if args.telemetry_only:
+        return telemetry_only(run)
     try:
         run.start()
         run.seed()
@@ -386,6 +441,8 @@ def main() -> int:
         run.measure_saga()
         print("order saga, one and two workers of each service:", flush=True)
         run.measure_worker_replicas()
+        print("telemetry on and off, alternated (ABBA):", flush=True)
+        run.results["telemetry"] = measure_telemetry(run)
         print("messaging floor:", flush=True)
         run.measure_messaging_floor()
     finally:

@@ -442,7 +442,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = parser().parse_args(argv)
+    top = parser()
+    # bench passes its options on to bench/run.py (argparse's REMAINDER does not take a leading --option).
+    arguments, unknown = top.parse_known_args(argv)
+    if arguments.command == "bench":
+        arguments.arguments = [*unknown, *arguments.arguments]
+    elif unknown:
+        top.error(f"unrecognized arguments: {' '.join(unknown)}")
     config = Config()
     try:
         match arguments.command:

@@ -197,8 +197,10 @@ def messaging_reading() -> dict[str, float]:
         "shop_dead_letters": float(DeadLetter.objects.filter(state=DeadLetter.State.PARKED).count()),
     }
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    with current_app.pool.acquire(block=True, timeout=1) as connection:
-        channel = connection.default_channel
+    with current_app.connection_for_read(
+        transport_options={"socket_timeout": 1, "socket_connect_timeout": 1}
+    ) as connection:
+        channel: Any = connection.default_channel  # the Redis transport's Channel (its stub is the generic one)
         # kombu's Redis transport keeps a queue as one list per priority step; a message waits in one of them.
         keys = {channel._q_for_pri(queue, priority) for priority in channel.priority_steps}
         with channel.client.pipeline() as pipeline:
@@ -248,7 +250,7 @@ def exposition() -> bytes:
     registry = REGISTRY
     if MULTIPROCESS:
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return generate_latest(registry) + generate_latest(_gauges)
 
 

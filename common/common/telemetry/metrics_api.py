@@ -52,7 +52,7 @@ class MetricsApi(APIView):
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[Any, str]:
         # Prometheus asks for its text format, which the metrics are; an error (404) is JSON, as everywhere.
-        return super().perform_content_negotiation(request, force=True)  # type: ignore[no-any-return]
+        return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> HttpResponse:

@@ -1,7 +1,7 @@
 """The gateway's HAProxy configuration, rendered from the description of the processes (ARCHITECTURE.md, Edge).
 
 One renderer for every place the system runs: ``up`` writes ``.var/gateway/haproxy.cfg``, the tests and the
-benchmark a file of their run, and ``deploy/gateway/haproxy.cfg`` (compose and Kubernetes) is the rendering for
+benchmark a file of their run, and ``deploy/k8s/base/haproxy.cfg`` (compose and Kubernetes) is the rendering for
 ``CONTAINER_SITE`` (tests/test_gateway_config.py holds it to this module). What an operator tunes at start, the
 per-address rate limit and ``SHOP_RATE_LIMITS=off``, HAProxy reads from its environment.
 
@@ -25,8 +25,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 
-from shopctl.processes import CATALOG, ORDERS, SERVICES, USERS, Service, Site, process
+from shopctl.processes import CATALOG, CONTAINER_SITE, ORDERS, SERVICES, USERS, Service, Site, process
+
+# What compose.yaml and the Kubernetes manifests give HAProxy: the rendering for CONTAINER_SITE (in the Kustomize
+# base, which may only read files under it; compose mounts the same file).
+DEPLOYED_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "k8s" / "base" / "haproxy.cfg"
 
 # The largest request body (the services' DATA_UPLOAD_MAX_MEMORY_SIZE, common.settings.base).
 BODY_LIMIT_BYTES = 1024 * 1024
@@ -208,3 +213,10 @@ def render(site: Site) -> str:
         *resolvers,
     ]
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    # python -m shopctl.gateway: write deploy/k8s/base/haproxy.cfg again after changing this module or the description.
+    DEPLOYED_CONFIG.parent.mkdir(parents=True, exist_ok=True)
+    DEPLOYED_CONFIG.write_text(render(CONTAINER_SITE))
+    print(f"wrote {DEPLOYED_CONFIG}")

@@ -176,6 +176,8 @@ CONTAINER_SITE = Site(
     ports={service.name: service.port for service in SERVICES},
     state_dir=PurePosixPath("/tmp"),  # noqa: S108 - the container's own, written by the scheduler only
     unique_node_names=False,
+    # Prometheus scrapes the gateway from another container; the port is never published.
+    gateway=GatewaySite(metrics_host="0.0.0.0"),  # noqa: S104
 )
 
 
@@ -205,6 +207,7 @@ OPTIONAL_ENVIRONMENT = (
     "DJANGO_ALLOWED_HOSTS",
     "DJANGO_CSRF_TRUSTED_ORIGINS",
     "DJANGO_SECURE_COOKIES",
+    "DJANGO_TRUSTED_PROXIES",
     "DJANGO_LOG_LEVEL",
     "DJANGO_EMAIL_BACKEND",
     "CELERY_TASK_LOG_LEVEL",

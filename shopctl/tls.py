@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,3 +152,9 @@ def trust_instructions(paths: Paths, url: str) -> list[str]:
         f"machine-wide (Debian): sudo cp {paths.ca} /usr/local/share/ca-certificates/shop-local-ca.crt"
         " && sudo update-ca-certificates",
     ]
+
+
+if __name__ == "__main__":
+    # compose's gateway-tls: ``python tls.py /etc/shop/tls`` (this file only needs the cryptography package).
+    made = ensure_certificates(Path(sys.argv[1]))
+    print(f"the gateway's certificate: {made.server}; its CA: {made.ca}")

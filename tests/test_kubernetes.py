@@ -449,8 +449,17 @@ def test_every_container_has_resource_requests_within_limits(documents: tuple[di
 
 
 def test_every_container_runs_the_one_image(documents: tuple[dict, ...]):
-    images = {container["image"] for workload in workloads(documents) for container in all_containers(workload)}
+    """The application's image everywhere; the gateway runs HAProxy's (the version it is tested with, 2.6)."""
+    images = {
+        container["image"]
+        for workload in workloads(documents)
+        if workload["metadata"]["name"] != "gateway"
+        for container in all_containers(workload)
+    }
     assert len(images) == 1, f"more than one image: {sorted(images)}"
+    assert [container["image"] for container in all_containers(named(documents, "Deployment", "gateway"))] == [
+        "haproxy:2.6"
+    ]
 
 
 def test_every_deployment_has_a_disruption_budget(documents: tuple[dict, ...]):
@@ -515,6 +524,12 @@ def test_each_process_may_reach_only_dns_postgres_redis_and_users_service(
         unrestricted = {"Ingress", "Egress"} - types
         assert not unrestricted, f"{workload['metadata']['name']}: no policy restricts its {unrestricted}"
         allowed = set().union(*(egress(policy) for policy in policies if "Egress" in policy["spec"]["policyTypes"]))
+        if kind.role == "gateway":  # DNS and every web server, nothing else
+            needed = {(DNS_PEER, 53)} | {
+                ((("app.kubernetes.io/name", web.name),), web.port(CONTAINER_SITE)) for web in WEB
+            }
+            assert allowed == needed, f"the gateway may reach {allowed}, not {needed}"
+            continue
         needed = {(DNS_PEER, 53), (REDIS_PEER, 6379)}
         if kind.service:
             needed.add((POSTGRES_PEER, 5432))
@@ -535,6 +550,9 @@ def test_only_web_ports_accept_connections(documents: tuple[dict, ...], kind: Pr
         for entry in (rule.get("ports") or [{}])
     }
     expected = {kind.port(CONTAINER_SITE)} if kind.role == "web" else set()
+    if kind.role == "gateway":
+        gateway = CONTAINER_SITE.gateway
+        expected = {gateway.https_port, gateway.http_port, gateway.metrics_port}
     assert ports == expected, f"{kind.name} accepts connections on {ports or 'no port'}, not {expected or 'none'}"
 
 

@@ -17,6 +17,7 @@ provide them).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import secrets
@@ -215,6 +216,28 @@ class System:
         """Start one process of the system as the description says."""
         environment = self.service_environment(kind.service.name) if kind.service else self.scheduler_environment()
         return self.start(kind.name, kind.command(self.site), cwd=Path(kind.cwd(self.site)), env=environment)
+
+    def start_extra_web(self, service: Service, *, name: str, environment: dict[str, str]) -> str:
+        """One more web process of ``service`` beside the system's, on a free port, with ``environment`` over
+        the service's own (rate limits on, a database that does not answer, ...); its URL once it is live."""
+        kind = process(service, "web")
+        site = dataclasses.replace(self.site, ports={**self.ports, service.name: free_port()})
+        self.start(
+            name,
+            kind.command(site),
+            cwd=Path(kind.cwd(site)),
+            env={**self.service_environment(service.name), **environment},
+        )
+        url = f"http://127.0.0.1:{site.port(service)}"
+        started = self.processes[name]
+
+        def live() -> bool:
+            if started.popen.poll() is not None:
+                raise LaunchError(f"{name} exited:\n{started.log_tail()}")
+            return requests.get(f"{url}/health/live/", timeout=2).status_code == 200
+
+        wait_for(live, timeout=START_TIMEOUT_SECONDS, what=f"{name} to be live")
+        return url
 
     def stop(self, name: str) -> None:
         stopped = self.processes.pop(name)

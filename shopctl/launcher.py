@@ -18,6 +18,7 @@ provide them).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import secrets
@@ -436,6 +437,28 @@ class System:
         self.start_kind(prometheus)
         url = f"http://127.0.0.1:{self.prometheus_port}"
         wait_for(lambda: requests.get(f"{url}/-/ready", timeout=2).ok, timeout=30, what="Prometheus to be ready")
+        return url
+
+    def start_extra_web(self, service: Service, *, name: str, environment: dict[str, str]) -> str:
+        """One more web process of ``service`` beside the system's, on a free port, with ``environment`` over
+        the service's own (rate limits on, a database that does not answer, ...); its URL once it is live."""
+        kind = process(service, "web")
+        site = dataclasses.replace(self.site, ports={**self.ports, service.name: free_port()})
+        self.start(
+            name,
+            kind.command(site),
+            cwd=Path(kind.cwd(site)),
+            env={**self.service_environment(service.name), **environment},
+        )
+        url = f"http://127.0.0.1:{site.port(service)}"
+        started = self.processes[name]
+
+        def live() -> bool:
+            if started.popen.poll() is not None:
+                raise LaunchError(f"{name} exited:\n{started.log_tail()}")
+            return requests.get(f"{url}/health/live/", timeout=2).status_code == 200
+
+        wait_for(live, timeout=START_TIMEOUT_SECONDS, what=f"{name} to be live")
         return url
 
     def stop(self, name: str) -> None:

@@ -45,11 +45,11 @@ class ScopedThrottle(ScopedRateThrottle):
 
     def get_rate(self) -> str | None:
         rates: dict[str, Any] = getattr(settings, "THROTTLE_RATES", {})
-        return rates.get(self.scope)
+        return rates.get(str(self.scope))
 
     def get_ident(self, request: Request) -> str:
         return str(request.META.get("REMOTE_ADDR", ""))
 
     def throttle_failure(self) -> bool:
-        throttled(scope=self.scope)
+        throttled(scope=str(self.scope))
         return False

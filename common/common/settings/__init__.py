@@ -64,6 +64,7 @@ SHARED_APPS = [
     "common.database",
     "common.health",
     "common.messaging",
+    "common.strict_strings",
 ]
 
 

@@ -16,16 +16,18 @@ Decisions a client may rely on:
 Public reads are served from a cache that every write invalidates when it commits (see ``public_cache``).
 """
 
+from decimal import Decimal
 from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions, serializers, status
+from rest_framework.fields import empty
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -70,17 +72,28 @@ class CategoryOutputSerializer(serializers.Serializer[Category]):
     updated_at = serializers.DateTimeField()
 
 
+class CategorySlugField(serializers.SlugRelatedField[Category]):
+    """A category named by its slug. An empty string is refused, as the schema says (DRF would read it as null)."""
+
+    default_error_messages = {**serializers.SlugRelatedField.default_error_messages, "blank": "May not be blank."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="slug", queryset=Category.objects.all(), **kwargs)
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if data == "":
+            self.fail("blank")
+        return super().run_validation(data)
+
+
 class CategoryInputSerializer(serializers.Serializer[Category]):
     name = serializers.CharField(max_length=100)
     slug = serializers.SlugField(max_length=100, required=False)
-    parent = serializers.SlugRelatedField(  # type: ignore[assignment]  # as in CategoryOutputSerializer
-        slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False
-    )
+    parent = CategorySlugField(allow_null=True, required=False)  # type: ignore[assignment]  # as in the output
 
 
-@extend_validation_errors(["invalid"], field_name="page", methods=["get"])
-@extend_validation_errors(["invalid"], field_name="page_size", methods=["get"])
 @extend_validation_errors(["unique"], field_name="slug", methods=["post"])
+@extend_validation_errors(["blank"], field_name="parent", methods=["post"])
 class CategoryListCreateApi(GenericAPIView[Category]):
     permission_classes = [IsCatalogManagerOrReadOnly]
     queryset = Category.objects.none()  # for the OpenAPI schema; selectors.category_list reads
@@ -108,6 +121,7 @@ class CategoryListCreateApi(GenericAPIView[Category]):
 
 
 @extend_validation_errors(["unique"], field_name="slug", methods=["patch"])
+@extend_validation_errors(["blank"], field_name="parent", methods=["patch"])
 class CategoryDetailApi(GenericAPIView[Category]):
     permission_classes = [IsCatalogManagerOrReadOnly]
     serializer_class = CategoryInputSerializer  # for OPTIONS responses
@@ -167,6 +181,19 @@ class ProductOutputSerializer(serializers.Serializer[Product]):
         return stock.available if stock is not None else 0
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,10}(\.\d{1,2})?$"})
+class PriceField(serializers.DecimalField):
+    """A price as a decimal string ("12.50"), never a JSON number: a float cannot hold every price exactly."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=12, decimal_places=2, min_value=Decimal(0), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ProductInputSerializer(serializers.Serializer[Product]):
     sku = serializers.RegexField(
         r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z", max_length=64, help_text="Letters, digits, '.', '_' and '-'."
@@ -174,8 +201,8 @@ class ProductInputSerializer(serializers.Serializer[Product]):
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=200, required=False, help_text="Derived from the name when not given.")
     description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    category = CategorySlugField()
+    price = PriceField()
     currency = serializers.ChoiceField(
         choices=[], required=False, help_text="ISO 4217; the catalogue sells in one currency, its default."
     )
@@ -193,11 +220,10 @@ def _product_response(product: Product | None, *, status_code: int = status.HTTP
     return Response(ProductOutputSerializer(product).data, status=status_code)
 
 
-@extend_validation_errors(["invalid"], field_name="page", methods=["get"])
-@extend_validation_errors(["invalid"], field_name="page_size", methods=["get"])
 @extend_validation_errors(["null_characters_not_allowed"], field_name="category", methods=["get"])
 @extend_validation_errors(["unique"], field_name="sku", methods=["post"])
 @extend_validation_errors(["unique"], field_name="slug", methods=["post"])
+@extend_validation_errors(["blank"], field_name="category", methods=["post"])
 class ProductListCreateApi(GenericAPIView[Product]):
     permission_classes = [IsCatalogManagerOrReadOnly]
     # Declared for the OpenAPI schema (parameters and their 400s); selectors.product_list applies the filter.
@@ -237,6 +263,7 @@ class ProductListCreateApi(GenericAPIView[Product]):
 
 @extend_validation_errors(["unique"], field_name="sku", methods=["patch"])
 @extend_validation_errors(["unique"], field_name="slug", methods=["patch"])
+@extend_validation_errors(["blank"], field_name="category", methods=["patch"])
 class ProductDetailApi(GenericAPIView[Product]):
     permission_classes = [IsCatalogManagerOrReadOnly]
     serializer_class = ProductInputSerializer  # for OPTIONS responses

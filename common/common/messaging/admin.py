@@ -35,10 +35,8 @@ class OperateActionsMixin:
     permission itself rather than for ``has_change_permission``.
     """
 
-    model: type[OutboxMessage] | type[DeadLetter]
-
     def has_operate_permission(self, request: HttpRequest) -> bool:
-        opts = self.model._meta
+        opts = self.model._meta  # type: ignore[attr-defined]  # the ModelAdmin's model
         return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
 
 

@@ -66,6 +66,7 @@ SHARED_APPS = [
     "common.messaging",
     "common.throttling",
     "common.telemetry",
+    "common.strict_strings",
 ]
 
 

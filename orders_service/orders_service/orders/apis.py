@@ -62,8 +62,8 @@ class OrderLineInputSerializer(serializers.Serializer[None]):
 
 
 class OrderPlaceInputSerializer(serializers.Serializer[None]):
-    # max_length goes to the ListSerializer that many=True makes, which the stubs do not model.
-    items = OrderLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
+    # A ListField, so the schema states minItems and maxItems (a list serializer's bounds are not in it).
+    items = serializers.ListField(child=OrderLineInputSerializer(), min_length=1, max_length=MAX_LINES)
 
     def validate_items(self, items: list[dict[str, int]]) -> list[dict[str, int]]:
         product_ids = [item["product_id"] for item in items]
@@ -74,6 +74,7 @@ class OrderPlaceInputSerializer(serializers.Serializer[None]):
 
 @extend_validation_errors(["invalid_choice"], field_name="status", methods=["get"])
 @extend_validation_errors(["required", "max_length", "invalid"], field_name="Idempotency-Key", methods=["post"])
+@extend_validation_errors(["invalid"], field_name="items", methods=["post"])  # a product twice
 class OrderPlaceApi(GenericAPIView[Order]):
     """``GET orders/``: the caller's orders (every order for an order operator). ``POST orders/``: place one."""
 

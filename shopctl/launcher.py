@@ -138,6 +138,9 @@ class System:
     database_port: int | None = None
     # Added to every service process's environment (DATABASE_TRANSACTION_POOLING=true behind PgBouncer).
     extra_environment: dict[str, str] = field(default_factory=dict)
+    # False for a run that requests no page with static files (the admin, the API docs): it skips collectstatic,
+    # which compresses every file and takes minutes on a busy 2-core machine.
+    collect_static: bool = True
     # Replicas per process kind (``{"catalog-worker": 3}``), as ``up --scale``; the description's count otherwise.
     scale: dict[str, int] = field(default_factory=dict)
 
@@ -307,12 +310,13 @@ def create_database(admin_url: str, name: str) -> None:
 
 
 def set_up_services(system: System) -> None:
-    """collectstatic and migrate of the three services, side by side."""
+    """collectstatic (unless the system serves no static file) and migrate of the three services, side by side."""
     setup: dict[Service, subprocess.Popen[str]] = {}
-    migrate = migrate_command(system.site)
+    migrate = f"{shlex.join(migrate_command(system.site))} -v0"
+    collect = f"{sys.executable} manage.py collectstatic --no-input -v0 && " if system.collect_static else ""
     for service in SERVICES:
         setup[service] = subprocess.Popen(
-            ["sh", "-c", f"{sys.executable} manage.py collectstatic --no-input -v0 && {shlex.join(migrate)} -v0"],
+            ["sh", "-c", f"{collect}{migrate}"],
             cwd=ROOT / service.name,
             env=system.service_environment(service.name),
             stdout=subprocess.PIPE,

@@ -45,6 +45,10 @@ __all__ = [
     "test_outbox_mark_sent_marks_an_unsent_row_once_without_waiting_for_the_disk",
     "test_patched_internals_are_the_code_the_patches_were_checked_against",
     "test_patched_libraries_are_the_versions_the_patches_were_checked_against",
+    "test_a_sentinel_url_names_the_sentinels_the_master_and_the_database",
+    "test_a_sentinel_url_becomes_kombus_broker_url_and_master_name_while_a_redis_url_stays_as_it_is",
+    "test_a_sentinel_url_without_a_master_is_refused_without_its_password",
+    "test_the_cache_asks_the_sentinels_for_the_master_of_a_sentinel_url",
     # The service's own contract.
     "test_admin_login_page_renders",
     "test_application_error_is_answered_in_the_common_error_shape",

@@ -273,6 +273,8 @@ class System:
     # Added to every service process's environment (DATABASE_TRANSACTION_POOLING=true behind PgBouncer,
     # the chaos run's shorter visibility timeout).
     extra_environment: dict[str, str] = field(default_factory=dict)
+    # False for a run that requests no page with static files (the admin, the API docs): it skips collectstatic,
+    # which compresses every file and takes minutes on a busy 2-core machine.
     # Replicas per process kind (``{"catalog-worker": 3}``), as ``up --scale``
     # (replica n of a web kind listens on its service's port + 100 * (n - 1)); the description's count otherwise.
     scale: dict[str, int] = field(default_factory=dict)
@@ -547,12 +549,13 @@ def create_database(admin_url: str, name: str) -> None:
 
 
 def set_up_services(system: System) -> None:
-    """collectstatic and migrate of the three services, side by side."""
+    """collectstatic (unless the system serves no static file) and migrate of the three services, side by side."""
     setup: dict[Service, subprocess.Popen[str]] = {}
-    migrate = migrate_command(system.site)
+    migrate = f"{shlex.join(migrate_command(system.site))} -v0"
+    collect = f"{sys.executable} manage.py collectstatic --no-input -v0 && " if system.collect_static else ""
     for service in SERVICES:
         setup[service] = subprocess.Popen(
-            ["sh", "-c", f"{sys.executable} manage.py collectstatic --no-input -v0 && {shlex.join(migrate)} -v0"],
+            ["sh", "-c", f"{collect}{migrate}"],
             cwd=ROOT / service.name,
             env=system.service_environment(service.name),
             stdout=subprocess.PIPE,

@@ -180,6 +180,12 @@ def run_kills(system, kills: list[Kill], started: float, errors: list[BaseExcept
         raise
 
 
+def duplicates_dropped(system) -> int:
+    """Deliveries the workers' inboxes recognised as already applied, so far (their logs say so)."""
+    logs = {running.log_path for name, running in system.processes.items() if "-worker" in name}
+    return sum(log.read_text(errors="replace").count("duplicate delivery, already applied") for log in logs)
+
+
 def expected_notifications(statuses: dict[str, str]) -> Counter:
     """Each order's notifications: its outcome, and a cancelled order was confirmed first."""
     expected = Counter()
@@ -206,6 +212,7 @@ def test_replicas_of_every_kind_killed_at_random_moments_lose_nothing_and_do_not
     products = [shop.create_product(stock=40, price="3.00") for _ in range(4)]
     customers = Customers(shop=shop, products=products, rng=random.Random(rng.random()))  # noqa: S311
     kills = kill_schedule(system, rng)
+    duplicates_before = duplicates_dropped(system)
 
     # when: orders and cancellations flow at a steady rate while one replica of each kind is killed and restarted
     started = time.monotonic()
@@ -269,6 +276,9 @@ def test_replicas_of_every_kind_killed_at_random_moments_lose_nothing_and_do_not
     )
     assert all(system.processes[name].popen.poll() is None for name in system.processes)
     reconcile(shop)
+    duplicates = duplicates_dropped(system) - duplicates_before
+    with capsys.disabled():
+        print(f"replicas: deliveries the inboxes recognised as duplicates and dropped: {duplicates}")
 
 
 def scheduler_sends(log_text: str, task: str) -> int:

@@ -71,6 +71,7 @@ def ha_system(tmp_path_factory):
         + f"/{MASTER_NAME}/0",
         database_port=pgbouncer_port,
         extra_environment={"DATABASE_TRANSACTION_POOLING": "true"},
+        collect_static=False,  # these tests call the API only
     )
     create_database(system.admin_database_url, system.database_name)
     # Outside the test's folder, which only its owner may enter: PgBouncer may run as another user.

@@ -14,11 +14,14 @@ import subprocess
 import sys
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.db import OperationalError
 from django.test import override_settings
+from redis.sentinel import MasterNotFoundError, SentinelConnectionPool
 
+from common import redis_servers
 from common.health import checks
 from common_testing.library_patches import (
     test_kombu_patches_are_installed,
@@ -59,6 +62,11 @@ __all__ = [
     "test_an_unsafe_request_id_is_replaced_and_never_reflected",
     "test_spans_go_to_the_traces_file_as_json_lines",
     "test_the_sampler_makes_no_trace_of_broker_polling_or_periodic_ticks",
+    # common.redis_servers: sentinel:// URLs.
+    "test_a_sentinel_url_names_the_sentinels_the_master_and_the_database",
+    "test_a_sentinel_url_becomes_kombus_broker_url_and_master_name_while_a_redis_url_stays_as_it_is",
+    "test_a_sentinel_url_without_a_master_is_refused_without_its_password",
+    "test_the_cache_asks_the_sentinels_for_the_master_of_a_sentinel_url",
     # The service's own contract.
     "test_admin_login_page_renders",
     "test_application_error_is_answered_in_the_common_error_shape",
@@ -386,3 +394,43 @@ def test_production_settings_refuse_to_start_without_their_secrets():
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_a_sentinel_url_names_the_sentinels_the_master_and_the_database():
+    location = redis_servers.sentinel_location("sentinel://:s3cret@10.0.0.1:26379,10.0.0.2,10.0.0.3:26380/shop/2")
+
+    assert location == redis_servers.SentinelLocation(
+        sentinels=(("10.0.0.1", 26379), ("10.0.0.2", 26379), ("10.0.0.3", 26380)),
+        master_name="shop",
+        db=2,
+        username=None,
+        password="s3cret",
+    )
+    assert redis_servers.sentinel_location("redis://127.0.0.1:6379/0") is None
+
+
+def test_a_sentinel_url_becomes_kombus_broker_url_and_master_name_while_a_redis_url_stays_as_it_is():
+    url = "sentinel://10.0.0.1:26379,10.0.0.2:26379/shop/1"
+
+    assert redis_servers.celery_broker_url(url) == "sentinel://10.0.0.1:26379/1;sentinel://10.0.0.2:26379/1"
+    assert redis_servers.celery_transport_options(url) == {"master_name": "shop"}
+    assert redis_servers.celery_broker_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    assert redis_servers.celery_transport_options("redis://127.0.0.1:6379/0") == {}
+
+
+def test_a_sentinel_url_without_a_master_is_refused_without_its_password():
+    with pytest.raises(ValueError, match="names no master") as refused:
+        redis_servers.sentinel_location("sentinel://:s3cret@10.0.0.1:26379")
+
+    assert "s3cret" not in str(refused.value)
+
+
+def test_the_cache_asks_the_sentinels_for_the_master_of_a_sentinel_url():
+    pool = redis_servers.ConnectionPool.from_url(
+        "sentinel://127.0.0.1:1,127.0.0.1:2/shop/3", socket_timeout=0.2, socket_connect_timeout=0.2
+    )
+
+    assert isinstance(pool, SentinelConnectionPool)
+    assert (pool.service_name, pool.connection_kwargs["db"]) == ("shop", 3)
+    with pytest.raises(MasterNotFoundError):  # no sentinel answers on those ports
+        redis.Redis(connection_pool=pool).ping()

@@ -275,6 +275,7 @@ class System:
     extra_environment: dict[str, str] = field(default_factory=dict)
     # False for a run that requests no page with static files (the admin, the API docs): it skips collectstatic,
     # which compresses every file and takes minutes on a busy 2-core machine.
+    collect_static: bool = True
     # Replicas per process kind (``{"catalog-worker": 3}``), as ``up --scale``
     # (replica n of a web kind listens on its service's port + 100 * (n - 1)); the description's count otherwise.
     scale: dict[str, int] = field(default_factory=dict)

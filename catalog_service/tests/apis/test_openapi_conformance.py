@@ -18,9 +18,9 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis.config import SchemathesisConfig
 
 CONFIG = SchemathesisConfig.from_path(str(Path(__file__).resolve().parents[3] / "schemathesis.toml"))
-schema = schemathesis.openapi.from_wsgi("/catalog/api/schema/?format=json", get_wsgi_application(), config=CONFIG).include(
-    path_regex="^/api/v1/(products|categories)/"
-)
+schema = schemathesis.openapi.from_wsgi(
+    "/catalog/api/schema/?format=json", get_wsgi_application(), config=CONFIG
+).include(path_regex="^/api/v1/(products|categories)/")
 
 
 @pytest.fixture

@@ -100,7 +100,9 @@ class JsonFormatter(_LibraryJsonFormatter):
             log_data["stack_info"] = self.formatStack(record.stack_info)
 
 
-def logging_config(*, level: str = "INFO", task_log_level: str = "WARNING", service: str | None = None) -> dict[str, Any]:
+def logging_config(
+    *, level: str = "INFO", task_log_level: str = "WARNING", service: str | None = None
+) -> dict[str, Any]:
     """``LOGGING`` (a ``dictConfig``): JSON lines on stderr for every logger, the same in every process."""
     return {
         "version": 1,

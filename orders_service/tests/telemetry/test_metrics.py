@@ -129,3 +129,9 @@ def test_with_telemetry_off_nothing_is_recorded_and_metrics_is_a_404(monkeypatch
     metrics.order_counted(status="pending")
     assert sample("shop_orders_total", status="pending") == before
     assert Client().get("/metrics").status_code == 404
+
+
+def test_a_throttle_counts_a_refusal_under_its_scope_and_this_service():
+    before = sample("shop_throttled_total", service="orders_service", scope="order-place")
+    metrics.throttled(scope="order-place")
+    assert sample("shop_throttled_total", service="orders_service", scope="order-place") == before + 1

@@ -328,7 +328,8 @@ def with_servers_for_command(config: Config) -> Callable[[], None]:
 
 
 def ensure_wrk(config: Config) -> None:
-    ensure_system_packages(config, extra=(("wrk", "wrk"),))
+    """wrk for the benchmark, Chromium for the admins' browser test (tests/test_admin_browser.py)."""
+    ensure_system_packages(config, extra=(("wrk", "wrk"), ("chromium", "chromium")))
 
 
 def cmd_test(config: Config) -> int:

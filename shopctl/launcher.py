@@ -55,7 +55,7 @@ from shopctl.processes import (
 ROOT = infrastructure.ROOT
 VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 90
-SETUP_TIMEOUT_SECONDS = 300
+SETUP_TIMEOUT_SECONDS = 600
 # The saga's clocks, shortened so that fault tests settle in seconds (defaults: common.settings, orders settings).
 FAST_SAGA_ENVIRONMENT = {
     "ORDERS_SAGA_TIMEOUT_SECONDS": "4",

@@ -9,6 +9,10 @@ def _ratio(part: float, whole: float) -> float:
     return part / whole if whole else 0.0
 
 
+# The gateway's throughput against the service's own, with keep-alive clients (issue 16).
+GATEWAY_RATIO_TARGET = 0.75
+
+
 def targets(results: dict) -> list[tuple[str, str, str, bool]]:
     """(target, measured, goal, met) for each target of the issue, on the default server."""
     http = results["http"].get(results["default_server"]) or next(iter(results["http"].values()))
@@ -32,6 +36,10 @@ def targets(results: dict) -> list[tuple[str, str, str, bool]]:
             saga["highest_sustained_rate"] >= 100,
         ),
         ("orders not settled", str(saga["unsettled"]), "0", saga["unsettled"] == 0),
+        *(
+            (f"gateway / direct: {name}", f"{pair['ratio']:.0%}", ">= 75%", pair["ratio"] >= GATEWAY_RATIO_TARGET)
+            for name, pair in results.get("gateway", {}).items()
+        ),
         ("memory under load (PSS)", f"{memory:.0f} MiB", f"<= {MEMORY_BUDGET_MIB} MiB", memory <= MEMORY_BUDGET_MIB),
         *telemetry_targets(results.get("telemetry")),
     ]
@@ -121,6 +129,17 @@ def print_table(results: dict) -> None:
         print(f"  fastest configuration: {results['fastest_clean_server'] or 'none qualifies'}")
         print(f"    ({results.get('server_choice_rule', 'served every endpoint without errors')})")
     print(f"  default in up and compose.yaml: {results['default_server']}")
+
+    gateway = results.get("gateway")
+    if gateway:
+        print("\nthe gateway's cost (HTTPS through HAProxy against the service directly, same run, keep-alive)")
+        for name, pair in gateway.items():
+            through, direct = pair["gateway"], pair["direct"]
+            print(
+                f"  {name:22} via gateway {through['requests_per_second']:6.0f}/s p99 {through['p99_ms']:6.1f} ms"
+                f" errors {through['errors']};  directly {direct['requests_per_second']:6.0f}/s"
+                f" p99 {direct['p99_ms']:6.1f} ms;  ratio {pair['ratio']:.0%}"
+            )
 
     print("\norder saga (latency from acceptance to confirmed, server timestamps)")
     for phase in results["saga"]["phases"]:

@@ -83,6 +83,8 @@ class Run:
             workdir=Path(tempfile.mkdtemp(prefix="shop-bench-")),
             web_server=DEFAULT_WEB_SERVER,
             fast_saga=False,  # the settings' own saga timeout and relay interval, as deployed
+            # Load from one address is what the gateway's per-address limit is for: off, as ARCHITECTURE.md says.
+            gateway_environment={"SHOP_RATE_LIMITS": "off"},
         )
 
     # ------------------------------------------------------------------ system
@@ -207,6 +209,40 @@ class Run:
         measured = {result.name: result.as_dict() for result in results}
         print(f"  {label}: " + ", ".join(f"{r.name} {r.requests_per_second:.0f}/s" for r in results), flush=True)
         return measured
+
+    def measure_gateway(self) -> None:
+        """The gateway's cost: the same requests through it (TLS, keep-alive) and to the service directly,
+        interleaved in one run; the ratio is through / direct."""
+        https = self.system.gateway_url.replace("localhost", "127.0.0.1")  # the address the gateway binds
+        catalog, orders = self.system.urls["catalog_service"], self.system.urls["orders_service"]
+        customer = self.bearer(CUSTOMER_ID)
+        pairs = {
+            "product list": ("/api/v1/products/?page_size=20", catalog, None),
+            "order list (bearer)": ("/api/v1/orders/", orders, customer),
+        }
+        rounds = 2 if self.quick else 4
+        measured = {}
+        for name, (path, direct, headers) in pairs.items():
+            through, alone = wrk_interleaved(
+                [
+                    Endpoint(f"{name} via gateway", f"{https}{path}", headers),
+                    Endpoint(name, f"{direct}{path}", headers),
+                ],
+                seconds=self.http_seconds,
+                connections=16,
+                rounds=rounds,
+            )
+            measured[name] = {
+                "gateway": through.as_dict(),
+                "direct": alone.as_dict(),
+                "ratio": through.requests_per_second / alone.requests_per_second if alone.requests_per_second else 0,
+            }
+            print(
+                f"  {name}: via gateway {through.requests_per_second:.0f}/s, directly"
+                f" {alone.requests_per_second:.0f}/s ({measured[name]['ratio']:.0%})",
+                flush=True,
+            )
+        self.results["gateway"] = measured
 
     def measure_saga(self) -> None:
         load = OrderLoad(
@@ -437,6 +473,8 @@ def main() -> int:
         run.results["server_choice_rule"] = SERVER_CHOICE_RULE
         run.results["default_server"] = DEFAULT_WEB_SERVER.label
         run.use_web_server(DEFAULT_WEB_SERVER)
+        print("the gateway (HAProxy, TLS, keep-alive) against the service directly:", flush=True)
+        run.measure_gateway()
         print("order saga:", flush=True)
         run.measure_saga()
         print("order saga, one and two workers of each service:", flush=True)

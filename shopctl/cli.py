@@ -344,7 +344,8 @@ def with_servers_for_command(config: Config) -> Callable[[], None]:
 
 
 def ensure_wrk(config: Config) -> None:
-    ensure_system_packages(config, extra=(("wrk", "wrk"), *PROMETHEUS_PACKAGE))
+    """wrk for the benchmark, Prometheus (promtool), Chromium for the admins' browser test (tests/test_admin_browser.py)."""
+    ensure_system_packages(config, extra=(("wrk", "wrk"), ("chromium", "chromium"), *PROMETHEUS_PACKAGE))
 
 
 def alert_rules_check() -> bool:

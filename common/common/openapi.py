@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 from common.auth.permissions import anonymous_may_call
+from common.throttling.throttles import throttled_method
 
 if TYPE_CHECKING:  # at run time, drf_spectacular.generators loads DRF's settings
     from drf_spectacular.generators import SchemaGenerator
@@ -21,8 +22,13 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     An operation that an anonymous caller may call (``anonymous_may_call``: a public read of the
     catalogue, say) lists ``{}`` (no credentials) beside the bearer token in its ``security``; drf-spectacular
     knows only ``AllowAny`` and ``IsAuthenticatedOrReadOnly``. A paginated list documents the 400 that a bad
-    ``page`` or ``page_size`` gets.
+    ``page`` or ``page_size`` gets. A 429 is documented only where a throttle can answer one: ``ScopedThrottle``
+    is every view's throttle class, so drf-standardized-errors would list one on every operation; only the
+    operations of a view with a ``throttle_scope``, in its ``throttle_methods``, can be throttled.
     """
+
+    def _should_add_http429_error_response(self) -> bool:
+        return throttled_method(self.view, self.method)
 
     def get_auth(self) -> list[dict[str, list[str]]]:
         auths = super().get_auth()

@@ -24,23 +24,28 @@ def throttled(*, scope: str) -> None:
     logger.info("throttled: %s", scope)
 
 
+def throttled_method(view: "APIView", method: str) -> bool:
+    """Whether ``method`` requests to ``view`` are counted: it has a ``throttle_scope``, and the method is one of
+    its ``throttle_methods`` (every method when it names none)."""
+    return bool(getattr(view, "throttle_scope", None)) and method.upper() in getattr(
+        view, "throttle_methods", (method.upper(),)
+    )
+
+
 class ScopedThrottle(ScopedRateThrottle):
     """DRF's ``ScopedRateThrottle`` with the rules above: methods, rates read per request, fail open, counted."""
 
     def allow_request(self, request: Request, view: "APIView") -> bool:
-        scope = getattr(view, "throttle_scope", None)
-        if not scope or not rate_limits_on():
+        if not rate_limits_on() or not throttled_method(view, request.method or ""):
             return True
-        if request.method not in getattr(view, "throttle_methods", (request.method,)):
-            return True
-        self.scope = scope
+        self.scope = view.throttle_scope  # type: ignore[attr-defined]  # throttled_method found it
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         try:
             # SimpleRateThrottle's: the scope's history for this caller, in the cache.
             return super(ScopedRateThrottle, self).allow_request(request, view)
         except RedisError as error:
-            logger.warning("throttle %s not applied, the cache is unreachable: %s", scope, error)
+            logger.warning("throttle %s not applied, the cache is unreachable: %s", self.scope, error)
             return True
 
     def get_rate(self) -> str | None:

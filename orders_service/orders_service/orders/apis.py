@@ -75,6 +75,7 @@ class OrderPlaceInputSerializer(serializers.Serializer[None]):
 @extend_validation_errors(["invalid_choice"], field_name="status", methods=["get"])
 @extend_validation_errors(["required", "max_length", "invalid"], field_name="Idempotency-Key", methods=["post"])
 @extend_validation_errors(["invalid"], field_name="items", methods=["post"])  # a product twice
+@extend_validation_errors(["null"], field_name="items.INDEX", methods=["post"])  # a null line
 class OrderPlaceApi(GenericAPIView[Order]):
     """``GET orders/``: the caller's orders (every order for an order operator). ``POST orders/``: place one."""
 

@@ -16,10 +16,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # The processes run as an unprivileged user that owns nothing in /app; its home
 # directory is the only place it writes to, with /tmp.
 # /var/lib/shop/keys is where compose mounts users_service's signing-key volume: a
-# new named volume takes this folder's owner and mode, so the key stays the user's own.
+# new named volume takes this folder's owner and mode, so the key stays the user's own; the same for
+# /etc/shop/tls, the gateway's certificate (compose's gateway-tls).
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app --shell /usr/sbin/nologin app \
-    && install -d -o app -g app -m 0700 /var/lib/shop/keys
+    && install -d -o app -g app -m 0700 /var/lib/shop/keys /etc/shop/tls
 
 WORKDIR /app
 
@@ -34,6 +35,8 @@ RUN pip install --no-cache-dir --no-deps /tmp/build/common && rm -rf /tmp/build
 COPY users_service/ users_service/
 COPY catalog_service/ catalog_service/
 COPY orders_service/ orders_service/
+# granian's own log lines as JSON (--log-config in shopctl/processes.py).
+COPY deploy/granian/ deploy/granian/
 
 # Static files of each service for whitenoise's manifest storage. The production
 # settings refuse to import without their secrets, so this step gets dummy values

@@ -33,7 +33,37 @@ def targets(results: dict) -> list[tuple[str, str, str, bool]]:
         ),
         ("orders not settled", str(saga["unsettled"]), "0", saga["unsettled"] == 0),
         ("memory under load (PSS)", f"{memory:.0f} MiB", f"<= {MEMORY_BUDGET_MIB} MiB", memory <= MEMORY_BUDGET_MIB),
+        *telemetry_targets(results.get("telemetry")),
     ]
+
+
+def telemetry_targets(telemetry: dict | None) -> list[tuple[str, str, str, bool]]:
+    if not telemetry:
+        return []
+    throughput, cpu = telemetry["throughput_ratio"], telemetry["cpu_per_order_ratio"] - 1
+    return [
+        ("telemetry: product list on/off", f"{throughput:.0%}", ">= 90%", throughput >= 0.9),
+        ("telemetry: CPU per order on/off", f"{cpu:+.0%}", "<= +15%", cpu <= 0.15),
+    ]
+
+
+def print_telemetry(telemetry: dict | None) -> None:
+    if not telemetry:
+        return
+    on, off, micro = telemetry["on"], telemetry["off"], telemetry["metrics_recording"]
+    print(f"\ntelemetry on vs off (SHOP_TELEMETRY, alternated {' '.join(telemetry['order'])}):")
+    print(
+        f"  product list: on {on['product_list_per_second']:.0f}/s, off {off['product_list_per_second']:.0f}/s"
+        f" -> {telemetry['throughput_ratio']:.0%}"
+    )
+    print(
+        f"  CPU per confirmed order at {telemetry['saga_rate']}/s: on {on['cpu_ms_per_confirmed_order']:.1f} ms,"
+        f" off {off['cpu_ms_per_confirmed_order']:.1f} ms -> {telemetry['cpu_per_order_ratio'] - 1:+.0%}"
+    )
+    print(
+        f"  metrics alone: {micro['request_us']:.1f} us a request, {micro['saga_transition_us']:.1f} us a saga"
+        f" transition, {micro['message_consumed_us']:.1f} us a consumed message, {micro['scrape_ms']:.1f} ms a scrape"
+    )
 
 
 def _print_cpu_per_order(saga: dict) -> None:
@@ -56,6 +86,22 @@ def _print_cpu_per_order(saga: dict) -> None:
         print(
             f"  CPU per confirmed order at {top['offered_rate']}/s, the highest rate sustained: {total:.1f} ms,"
             f" so at most about {cores * 1000 / total:.0f} orders/s on {cores} cores"
+        )
+
+
+def _print_worker_replicas(compared: dict, *, cores: int) -> None:
+    """The saga with one and with two workers of each service: highest rate sustained, and CPU per order there."""
+    if not compared:
+        return
+    print(f"\norder saga with N workers of each service, side by side ({cores} cores)")
+    for count, measured in compared.items():
+        sustained = [phase for phase in measured["phases"] if phase["sustained"]]
+        top = max(sustained, key=lambda phase: phase["offered_rate"], default=None)
+        cpu = f", CPU per order there {sum(top['cpu_ms_per_order'].values()):.1f} ms" if top else ""
+        latency = f" (p50 {top['p50_ms'] or 0:.0f} ms, p99 {top['p99_ms'] or 0:.0f} ms)" if top else ""
+        print(
+            f"  {count} worker(s): highest rate sustained {measured['highest_sustained_rate']}/s{latency}{cpu};"
+            f" most confirmed in a phase {measured['highest_confirmed_per_second']:.0f}/s"
         )
 
 
@@ -90,6 +136,8 @@ def print_table(results: dict) -> None:
     )
     _print_cpu_per_order(results["saga"])
 
+    _print_worker_replicas(results.get("worker_replicas") or {}, cores=results["saga"].get("cpu_cores") or 1)
+
     floor = results.get("messaging_floor")
     if floor:
         cpu = floor["cpu_ms_per_message"]
@@ -112,6 +160,7 @@ def print_table(results: dict) -> None:
         print(f"  {name:20} {mib:7.0f}")
     print(f"  {'total':20} {results['memory_mib']['peak_total']:7.0f}")
     print(f"  {'(RSS, summed)':20} {results['memory_mib']['rss_total_at_peak']:7.0f}")
+    print_telemetry(results.get("telemetry"))
 
     print("\ntargets")
     for name, measured, goal, met in targets(results):

@@ -8,7 +8,9 @@
    longer keeps up; latency from acceptance to confirmed from the server's own
    timestamps; orders that never settled;
 3. resident memory of every process under load;
-4. the saga's floor: the CPU and latency of one no-op Celery message over the
+4. the saga's highest sustained rate and CPU per order with one and with two
+   workers of each service, side by side;
+5. the saga's floor: the CPU and latency of one no-op Celery message over the
    same Redis with the services' delivery settings (bench/messaging_floor.py).
 
 The system is started for the run, like the cross-service tests do: production
@@ -34,21 +36,22 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import messaging_floor  # noqa: E402
+from bench import messaging_floor, telemetry_cost  # noqa: E402
 from bench.http_load import Endpoint, wrk_interleaved  # noqa: E402
 from bench.memory import cpu_seconds_between, resident_kib, system_cpu_seconds, system_memory_mib  # noqa: E402
-from bench.report import print_table, write_plot  # noqa: E402
+from bench.report import print_table, print_telemetry, telemetry_targets, write_plot  # noqa: E402
 from bench.saga_load import OrderLoad, SagaPhase, settle  # noqa: E402
 from shopctl import infrastructure  # noqa: E402
 from shopctl.launcher import (  # noqa: E402
     System,
     create_database,
     port_closed,
+    replica_name,
     run_checked,
     start_system,
     wait_for,
 )
-from shopctl.processes import DEFAULT_WEB_SERVER, SERVICES, WebServer, process  # noqa: E402
+from shopctl.processes import DEFAULT_WEB_SERVER, DEPLOYED, SERVICES, WebServer, process  # noqa: E402
 
 # The default (shopctl.processes.DEFAULT_WEB_SERVER, what `up`, the tests and compose.yaml run) was chosen from this
 # comparison; see README.
@@ -59,6 +62,8 @@ COMPARED_SERVERS = [
     WebServer("granian", workers=2, threads=1),
     WebServer("granian", workers=4, threads=1),
 ]
+# The saga with this many workers of each service, side by side (README: when replicas help on 2 cores).
+WORKER_REPLICAS_COMPARED = (1, 2)
 CUSTOMER_ID = 4242
 TOKEN_REUSE_SECONDS = 240  # the test signer's access tokens live 300 s
 MANAGER_ID = 1
@@ -102,6 +107,21 @@ class Run:
             port = self.system.ports[service.name]
             wait_for(lambda port=port: port_closed(port), timeout=30, what=f"port {port} to close")
             self.system.start_kind(web)
+        for service in SERVICES:
+            self.system.wait_until_ready(service, timeout=60)
+
+    def use_telemetry(self, on: bool) -> None:
+        """Restart every process of the system with SHOP_TELEMETRY on or off, on the same ports."""
+        if self.system.telemetry == on:
+            return
+        self.system.telemetry = on
+        for kind in DEPLOYED:
+            self.system.stop(kind.name)
+        for service in SERVICES:
+            port = self.system.ports[service.name]
+            wait_for(lambda port=port: port_closed(port), timeout=30, what=f"port {port} to close")
+        for kind in DEPLOYED:
+            self.system.start_kind(kind)
         for service in SERVICES:
             self.system.wait_until_ready(service, timeout=60)
 
@@ -242,6 +262,54 @@ class Run:
             "rss_total_at_peak": sum(peak["rss"].values()),
         }
 
+    def use_worker_replicas(self, count: int) -> None:
+        """Run ``count`` workers of each service: start the missing replicas, stop the ones above ``count``."""
+        for service in SERVICES:
+            worker = process(service, "worker")
+            for replica in range(2, WORKER_REPLICAS_COMPARED[-1] + 1):
+                name = replica_name(worker, replica)
+                if replica <= count and name not in self.system.processes:
+                    self.system.start_kind(worker, replica=replica)
+                elif replica > count and name in self.system.processes:
+                    self.system.stop(name)
+        time.sleep(2)  # a new worker connects to Redis and Postgres before it takes work
+
+    def measure_worker_replicas(self) -> None:
+        """The saga's highest sustained rate with one and with two workers of each service, side by side.
+
+        At each rate, one configuration then the other (the order alternating from rate to rate, A B B A), so
+        the machine's drift falls on both; a configuration stops rising at its first rate not sustained.
+        """
+        load = OrderLoad(
+            orders_url=self.system.urls["orders_service"], product_ids=self.product_ids, bearer_for=self.bearer
+        )
+        rates = [(100, 3)] if self.quick else [(50, 10), (75, 10), (100, 10), (125, 10), (150, 10), (200, 10)]
+        phases: dict[int, list[SagaPhase]] = {count: [] for count in WORKER_REPLICAS_COMPARED}
+        rising = set(WORKER_REPLICAS_COMPARED)
+        try:
+            for index, (rate, seconds) in enumerate(rates):
+                order = WORKER_REPLICAS_COMPARED if index % 2 == 0 else WORKER_REPLICAS_COMPARED[::-1]
+                for count in (count for count in order if count in rising):
+                    self.use_worker_replicas(count)
+                    print(f"  {count} worker(s) of each service:", end="", flush=True)
+                    phase = self._saga_phase(load, rate=rate, seconds=seconds)
+                    phases[count].append(phase)
+                    if not phase.sustained:
+                        rising.discard(count)
+                if not rising:
+                    break
+        finally:
+            load.close()
+            self.use_worker_replicas(1)
+        self.results["worker_replicas"] = {
+            str(count): {
+                "phases": [phase.as_dict() for phase in measured],
+                "highest_sustained_rate": max((p.offered_rate for p in measured if p.sustained), default=0),
+                "highest_confirmed_per_second": max((p.confirmed_per_second for p in measured), default=0),
+            }
+            for count, measured in phases.items()
+        }
+
     def measure_messaging_floor(self) -> None:
         self.results["messaging_floor"] = messaging_floor.measure(
             redis_url=self.system.redis_url,
@@ -249,6 +317,16 @@ class Run:
             rate=100,
             count=300 if self.quick else 2000,
         )
+
+    def saga_phase(self, *, rate: float, seconds: float) -> SagaPhase:
+        """One saga phase at ``rate`` orders/s for ``seconds``, settled, with its CPU per confirmed order."""
+        load = OrderLoad(
+            orders_url=self.system.urls["orders_service"], product_ids=self.product_ids, bearer_for=self.bearer
+        )
+        try:
+            return self._saga_phase(load, rate=rate, seconds=seconds)
+        finally:
+            load.close()
 
     def _saga_phase(self, load: OrderLoad, *, rate: float, seconds: float) -> SagaPhase:
         phase = SagaPhase(offered_rate=rate, seconds=seconds)
@@ -309,15 +387,45 @@ def choose_server(http: dict) -> str:
     return min(tied, key=lambda label: (workers(label), -candidates[label]))
 
 
+def measure_telemetry(run: Run) -> dict:
+    return telemetry_cost.measure(
+        run,
+        rounds=1 if run.quick else 2,
+        http_seconds=2 if run.quick else 6,
+        saga_seconds=3 if run.quick else 15,
+    )
+
+
+def telemetry_only(run: Run) -> int:
+    """``--telemetry-only``: the system, its seed, the cost of telemetry, printed (nothing written)."""
+    try:
+        run.start()
+        run.seed()
+        print("telemetry on and off, alternated (ABBA):", flush=True)
+        telemetry = measure_telemetry(run)
+    finally:
+        with contextlib.suppress(Exception):
+            run.stop()
+    print_telemetry(telemetry)
+    for name, measured, goal, met in telemetry_targets(telemetry):
+        print(f"  {'met ' if met else 'MISS'}  {name:30} {measured:>10}  (target {goal})")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--quick", action="store_true", help="a short run (the test suite runs it so the harness cannot rot)"
     )
     parser.add_argument("--output", type=Path, default=ROOT / ".var" / "bench")
+    parser.add_argument(
+        "--telemetry-only", action="store_true", help="only the cost of telemetry (on vs off, alternated); printed"
+    )
     args = parser.parse_args()
 
     run = Run(quick=args.quick)
+    if args.telemetry_only:
+        return telemetry_only(run)
     try:
         run.start()
         run.seed()
@@ -331,6 +439,10 @@ def main() -> int:
         run.use_web_server(DEFAULT_WEB_SERVER)
         print("order saga:", flush=True)
         run.measure_saga()
+        print("order saga, one and two workers of each service:", flush=True)
+        run.measure_worker_replicas()
+        print("telemetry on and off, alternated (ABBA):", flush=True)
+        run.results["telemetry"] = measure_telemetry(run)
         print("messaging floor:", flush=True)
         run.measure_messaging_floor()
     finally:

@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from shopctl import chaos, infrastructure, supervisor
+from shopctl import chaos, gateway, infrastructure, monitor, supervisor, tls, traces
 from shopctl.local import (
     ROOT,
+    TLS_DIR,
     VAR,
     Config,
     SetupError,
@@ -30,7 +31,15 @@ from shopctl.local import (
     log,
     setup,
 )
-from shopctl.processes import CATALOG, PROCESSES_BY_NAME, SERVICES, SERVICES_BY_NAME, Service, migrate_command
+from shopctl.processes import (
+    CATALOG,
+    PROCESSES_BY_NAME,
+    SERVICES,
+    SERVICES_BY_NAME,
+    Service,
+    migrate_command,
+    process,
+)
 
 PYTHON = sys.executable
 BIN = supervisor.BIN
@@ -59,8 +68,8 @@ def wait_until(seconds: float, condition: Callable[[], bool]) -> bool:
     return False
 
 
-def ready_url(config: Config, service: Service) -> str:
-    return f"http://127.0.0.1:{config.ports[service.name]}/health/ready/"
+def ready_url(config: Config, service: Service, replica: int = 1) -> str:
+    return f"http://127.0.0.1:{config.site().port(service, replica)}/health/ready/"
 
 
 def manage(service: Service, arguments: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[Any]:
@@ -84,8 +93,8 @@ def parse_scale(values: Sequence[str]) -> dict[str, int]:
             raise SetupError(f"--scale {value}: the number of replicas must be a whole number of at least 1")
         if not kind.scalable and int(count) != 1:
             raise SetupError(f"--scale {value}: {name} runs once by design: one process publishes the periodic tasks")
-        if kind.role == "web" and int(count) != 1:
-            raise SetupError(f"--scale {value}: web replicas need the gateway in front of them, which is not here yet")
+        if kind.role == "gateway" and int(count) != 1:
+            raise SetupError(f"--scale {value}: locally one gateway listens on the gateway's ports")
         scale[name] = int(count)
     return scale
 
@@ -126,19 +135,48 @@ def start_infrastructure(config: Config) -> list[supervisor.Program]:
 def prepare_supervisor(config: Config, scale: dict[str, int]) -> tuple[list[supervisor.Program], bool]:
     """Set up, write supervisor's configuration and start supervisord; True if this call started it."""
     setup(config)
+    write_gateway_config(config, scale)
     programs = supervisor.infrastructure_programs(config) + supervisor.system_programs(config, scale)
     supervisor.write_conf(programs)
+    supervisor.write_prometheus_config(config, programs)
     started = supervisor.start_daemon()
     if not started:
         supervisor.reload_conf()
     return programs, started
 
 
+def write_gateway_config(config: Config, scale: dict[str, int]) -> None:
+    """The local CA and certificate (.var/tls/), and HAProxy's configuration for these replicas, checked."""
+    tls.ensure_certificates(TLS_DIR)
+    site = config.site(scale)
+    path = Path(site.gateway.config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(gateway.render(site))
+    check = subprocess.run(
+        [site.gateway.program, "-c", "-q", "-f", str(path)], capture_output=True, text=True, check=False
+    )
+    if check.returncode:
+        raise SetupError(f"HAProxy refuses {path}:\n{check.stdout}{check.stderr}")
+
+
+def web_replicas(scale: dict[str, int]) -> list[tuple[Service, int]]:
+    """(service, replica) of every web server ``up`` runs."""
+    return [
+        (service, replica)
+        for service in SERVICES
+        for replica in range(1, scale.get(process(service, "web").name, 1) + 1)
+    ]
+
+
 # ---------------------------------------------------------------- commands
+
+
+PROMETHEUS_PACKAGE = (("prometheus", "prometheus"), ("promtool", "prometheus"))
 
 
 def cmd_up(config: Config, scale: dict[str, int]) -> int:
     began = time.monotonic()
+    ensure_system_packages(config, extra=PROMETHEUS_PACKAGE)
     programs, _ = prepare_supervisor(config, scale)
     start_infrastructure(config)
     for service in SERVICES:
@@ -158,23 +196,29 @@ def cmd_up(config: Config, scale: dict[str, int]) -> int:
     system = [program for program in programs if program.group in PROCESSES_BY_NAME]
     # Programs scaled down since the last `up` are no longer in the configuration: supervisor removed them.
     supervisor.start(system)
-    for service in SERVICES:
-        url = ready_url(config, service)
+    for service, replica in web_replicas(scale):
+        url = ready_url(config, service, replica)
         if not wait_until(config.ready_timeout, lambda url=url: http_status(url) == 200):  # type: ignore[misc]
-            log_file = supervisor.LOG_DIR / f"{service.short}-web.log"
-            if log_file.exists():
+            for log_file in supervisor.LOG_DIR.glob(f"{service.short}-web*.log"):
                 print("\n".join(log_file.read_text(errors="replace").splitlines()[-20:]), file=sys.stderr)
             raise SetupError(
-                f"{service.name} is not ready after {config.ready_timeout}s: {ready_url(config, service)} answers"
-                f" {http_status(ready_url(config, service))}"
+                f"{service.name} is not ready after {config.ready_timeout}s: {url} answers {http_status(url)}"
             )
     log(f"ready in {time.monotonic() - began:.0f}s")
+    site = config.site(scale)
+    print(f"  gateway          {config.gateway_url}/   (http://localhost:{config.gateway_http_port} redirects there)")
     for service in SERVICES:
-        base = f"http://127.0.0.1:{config.ports[service.name]}"
-        print(f"  {service.name:<16} {base}/api/v1/   docs {base}/api/docs/   admin {base}/admin/")
+        prefix = f"{config.gateway_url}{service.url_prefix}"
+        direct = f"http://127.0.0.1:{site.port(service)}"
+        print(f"  {service.name:<16} admin {prefix}admin/   docs {prefix}api/docs/   directly {direct}")
     replicas = [f"{program.name}" for program in system if program.name != program.group]
     if replicas:
         print(f"  replicas: {' '.join(replicas)}")
+    paths = tls.Paths(TLS_DIR)
+    print(f"  TLS: the gateway's certificate is signed by the local CA {paths.ca}; trust it with")
+    for line in tls.trust_instructions(paths, config.gateway_url):
+        print(f"    {line}")
+    print(f"  Prometheus       http://127.0.0.1:{config.prometheus_port}/   (targets, alerts: README, Telemetry)")
     print("  Create an operator: ./manage_all.sh manage users_service createsuperuser")
     return 0
 
@@ -192,9 +236,23 @@ def cmd_status(config: Config) -> int:
         print("not running (./manage_all.sh up starts it)")
         return 3
     print(supervisor.supervisorctl("status").stdout, end="")
+    running = {line.split()[0] for line in supervisor.supervisorctl("status").stdout.splitlines() if line.strip()}
     for service in SERVICES:
-        print(f"{service.name:<16} {ready_url(config, service)} -> {http_status(ready_url(config, service))}")
+        kind = process(service, "web").name
+        replicas = sorted(name for name in running if name == kind or name.startswith(f"{kind}:"))
+        for replica, name in enumerate(replicas, start=1):
+            url = ready_url(config, service, replica)
+            print(f"{name:<24} {url} -> {http_status(url)}")
+    print(f"{'gateway':<24} {config.gateway_url}/ (CA {TLS_DIR / 'ca.pem'})")
     return 0
+
+
+def cmd_trace(identifier: str, *, every_span: bool) -> int:
+    """Print the span tree of the traces an order id, request id, message id or trace id names."""
+    path = Path(os.environ.get("SHOP_TELEMETRY_TRACES_FILE") or VAR / "telemetry" / "traces.jsonl")
+    text, found = traces.report(path, identifier, every_span=every_span)
+    print(text)
+    return 0 if found else 1
 
 
 def cmd_logs(config: Config, name: str | None) -> int:
@@ -286,12 +344,25 @@ def with_servers_for_command(config: Config) -> Callable[[], None]:
 
 
 def ensure_wrk(config: Config) -> None:
-    ensure_system_packages(config, extra=(("wrk", "wrk"),))
+    ensure_system_packages(config, extra=(("wrk", "wrk"), *PROMETHEUS_PACKAGE))
+
+
+def alert_rules_check() -> bool:
+    """The alert rules are valid and do what their unit tests say (``promtool test rules``)."""
+    rules = [str(path) for path in monitor.RULE_FILES]
+    tests = [str(path) for path in monitor.RULE_TESTS]
+    return run(["promtool", "check", "rules", *rules]) and run(["promtool", "test", "rules", *tests])
+
+
+# What the cross-service tests run beside the system: Redis under Sentinel, Postgres behind PgBouncer
+# (tests/test_sentinel_and_pgbouncer.py). Debian installs pgbouncer in /usr/sbin, outside a user's PATH.
+TEST_PROGRAMS = (("redis-sentinel", "redis-sentinel"), ("/usr/sbin/pgbouncer", "pgbouncer"))
 
 
 def cmd_test(config: Config) -> int:
     began = time.monotonic()
     ensure_wrk(config)
+    ensure_system_packages(config, extra=TEST_PROGRAMS)
     stop = with_servers_for_command(config)
     try:
         steps = Steps()
@@ -299,6 +370,7 @@ def cmd_test(config: Config) -> int:
         steps.run("lint (ruff, import-linter)", lint)
         steps.run("type check (mypy: each service with common/ and shopctl/)", type_check)
         steps.run("makemigrations --check", makemigrations_check)
+        steps.run("alert rules (promtool check rules, promtool test rules)", alert_rules_check)
         for service in SERVICES:
             folder = ROOT / service.name
             steps.run(f"{service.name} tests", lambda folder=folder: run(pytest, cwd=folder))  # type: ignore[misc]
@@ -349,6 +421,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("status", help="each process, and each service's readiness")
     logs = commands.add_parser("logs", help="the logs of every process, or of one")
     logs.add_argument("process", nargs="?")
+    trace = commands.add_parser("trace", help="an order's spans as a tree: trace <order id, request id or trace id>")
+    trace.add_argument("identifier")
+    trace.add_argument("--all", action="store_true", dest="every_span", help="show every database and cache call")
     manage_command = commands.add_parser(
         "manage", help="manage.py of one service: manage users_service createsuperuser"
     )
@@ -366,7 +441,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = parser().parse_args(argv)
+    top = parser()
+    # bench passes its options on to bench/run.py (argparse's REMAINDER does not take a leading --option).
+    arguments, unknown = top.parse_known_args(argv)
+    if arguments.command == "bench":
+        arguments.arguments = [*unknown, *arguments.arguments]
+    elif unknown:
+        top.error(f"unrecognized arguments: {' '.join(unknown)}")
     config = Config()
     try:
         match arguments.command:
@@ -378,6 +459,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_status(config)
             case "logs":
                 return cmd_logs(config, arguments.process)
+            case "trace":
+                return cmd_trace(arguments.identifier, every_span=arguments.every_span)
             case "manage":
                 setup(config)
                 return manage(SERVICES_BY_NAME[arguments.service], arguments.arguments).returncode

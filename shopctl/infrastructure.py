@@ -35,6 +35,53 @@ def redis_command(*, port: int, directory: Path, max_memory: str = "512mb") -> l
     ]
 
 
+def redis_replica_command(*, port: int, directory: Path, master_port: int) -> list[str]:
+    """A replica of the Redis server on ``master_port``, on loopback (for Sentinel to promote)."""
+    return [*redis_command(port=port, directory=directory), "--replicaof", "127.0.0.1", str(master_port)]
+
+
+def redis_sentinel_command(*, port: int, directory: Path, master_name: str, master_port: int, quorum: int) -> list[str]:
+    """Debian's redis-sentinel watching the master on ``master_port``; it rewrites its file, so one each.
+
+    A master that does not answer for a second is down for this sentinel; ``quorum`` sentinels agreeing makes it
+    down for all, and one of them promotes the replica.
+    """
+    config = directory / f"sentinel-{port}.conf"
+    config.write_text(
+        f"port {port}\nbind 127.0.0.1\ndir {directory}\n"
+        f"sentinel monitor {master_name} 127.0.0.1 {master_port} {quorum}\n"
+        f"sentinel down-after-milliseconds {master_name} 1000\n"
+        f"sentinel failover-timeout {master_name} 10000\n"
+        f"sentinel parallel-syncs {master_name} 1\n"
+    )
+    return [shutil.which("redis-sentinel") or "redis-sentinel", str(config)]
+
+
+def pgbouncer_command(
+    *, port: int, directory: Path, server_port: int, users: Mapping[str, str], pool_size: int
+) -> list[str]:
+    """Debian's pgbouncer on loopback in transaction pooling mode, in front of the Postgres on ``server_port``.
+
+    ``users``: role -> password, the roles it lets in (and logs in as on the server). At most ``pool_size``
+    server connections per database and role, whatever the number of clients.
+    """
+    userlist = directory / "userlist.txt"
+    userlist.write_text("".join(f'"{user}" "{password}"\n' for user, password in users.items()))
+    userlist.chmod(0o600)
+    config = directory / "pgbouncer.ini"
+    config.write_text(
+        f"[databases]\n* = host=127.0.0.1 port={server_port}\n"
+        f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = scram-sha-256\nauth_file = {userlist}\n"
+        f"pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 1000\n"
+        # psycopg2 sends extra_float_digits; the services send no other startup parameter through a pooler.
+        "ignore_startup_parameters = extra_float_digits\n"
+        f"stats_users = {','.join(users)}\n"
+        f"logfile = {directory / 'pgbouncer.log'}\n"
+    )
+    return [shutil.which("pgbouncer") or "/usr/sbin/pgbouncer", str(config)]
+
+
 def postgres_bin_dir() -> Path | None:
     """The newest installed PostgreSQL server's binaries (Debian keeps them out of PATH)."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda path: int(Path(path).parent.name))

@@ -7,7 +7,7 @@
   which a fault test or the chaos run may stop and start without touching anyone else's databases;
 - a Redis server of its own on a free loopback port, in the run's folder;
 - for each service, ``collectstatic`` and ``migrate``, its web server on a free port and its Celery
-  worker, in production settings (DEBUG off);
+  worker (as many replicas as ``System.scale`` says), in production settings (DEBUG off);
 - the scheduler.
 
 So a run does not collide with a running ``./manage_all.sh up`` or with another run. The cluster's
@@ -18,6 +18,7 @@ provide them).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import secrets
@@ -33,19 +34,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import psycopg2
 import requests
 
 from common_testing.auth import TestSigner
-from shopctl import infrastructure, local
+from shopctl import gateway, infrastructure, local, monitor, tls
 from shopctl.processes import (
     DEFAULT_WEB_SERVER,
-    PROCESSES,
+    DEPLOYED,
     PROCESSES_BY_NAME,
     SERVICES,
     SERVICES_BY_NAME,
     USERS,
+    GatewaySite,
     ProcessKind,
     Service,
     Site,
@@ -66,12 +69,20 @@ FAST_SAGA_ENVIRONMENT = {
     "ORDERS_SAGA_TIMEOUT_SECONDS": "4",
     "MESSAGING_RETRY_BACKOFF_SECONDS": "0.2",
     "MESSAGING_RELAY_MIN_AGE_SECONDS": "1",
+    # A killed worker's message comes back after this (longer than the task time limit, shortened with it).
     "CELERY_VISIBILITY_TIMEOUT": "20",
     "CELERY_TASK_TIME_LIMIT": "15",
 }
 FAST_SCHEDULER_ENVIRONMENT = {"OUTBOX_RELAY_INTERVAL_SECONDS": "0.5", "ORDERS_REDRIVE_INTERVAL_SECONDS": "1"}
+# The tests register users and place orders from one address far faster than a shopper, and the benchmark places
+# many orders from few users: their systems run without the services' rate limits (tests of the limits start web
+# processes of their own with them on).
+RATE_LIMITS_OFF = {"SHOP_RATE_LIMITS": "off"}
 # E-mail goes to the log: there is no mail server here.
 MAIL_ENVIRONMENT = {"DJANGO_EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+
+# Debian's HAProxy (/usr/sbin may not be on a user's PATH).
+GATEWAY_PROGRAM = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
 T = TypeVar("T")
 
@@ -228,26 +239,77 @@ class System:
     # Short saga timeouts and relay intervals, so fault tests settle in seconds; the benchmark runs without them.
     fast_saga: bool = True
     ports: dict[str, int] = field(default_factory=lambda: {service.name: free_port() for service in SERVICES})
+    # SHOP_TELEMETRY for every process: False runs the system with metrics and traces off (the benchmark compares).
+    telemetry: bool = True
+    prometheus_port: int = field(default_factory=free_port)
+    # Process name -> where Prometheus reads its metrics (shopctl.monitor), for each process started.
+    metrics_addresses: dict[str, str] = field(default_factory=dict)
+    gateway_ports: tuple[int, int, int] = field(default_factory=lambda: (free_port(), free_port(), free_port()))
+    # The gateway's environment: SHOP_RATE_LIMITS=off, SHOP_GATEWAY_RATE_LIMIT, ... (defaults: shopctl.gateway).
+    gateway_environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def gateway_url(self) -> str:
+        """The one entry point, https with the run's own CA (``ca_file``)."""
+        return f"https://localhost:{self.gateway_ports[0]}"
+
+    @property
+    def gateway_http_url(self) -> str:
+        return f"http://localhost:{self.gateway_ports[1]}"
+
+    @property
+    def gateway_metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_ports[2]}/metrics"
+
+    @property
+    def ca_file(self) -> Path:
+        return tls.Paths(self.workdir / "tls").ca
+
     # The system's own Postgres cluster, if it has one (see ``PostgresCluster``): ``stop_postgres`` stops it.
     postgres: PostgresCluster | None = None
-    # Added to every service process's environment (the chaos run's shorter visibility timeout, say).
+    # Where the services' Redis is, when not this run's own server: a sentinel:// URL of servers the caller runs.
+    redis_url_override: str = ""
+    # The port the services reach Postgres on, when not the cluster's: a pooler in front of it (PgBouncer).
+    database_port: int | None = None
+    # Added to every service process's environment (DATABASE_TRANSACTION_POOLING=true behind PgBouncer,
+    # the chaos run's shorter visibility timeout).
     extra_environment: dict[str, str] = field(default_factory=dict)
+    # False for a run that requests no page with static files (the admin, the API docs): it skips collectstatic,
+    # which compresses every file and takes minutes on a busy 2-core machine.
+    collect_static: bool = True
+    # Replicas per process kind (``{"catalog-worker": 3}``), as ``up --scale``
+    # (replica n of a web kind listens on its service's port + 100 * (n - 1)); the description's count otherwise.
+    scale: dict[str, int] = field(default_factory=dict)
 
     @property
     def redis_url(self) -> str:
-        return f"redis://127.0.0.1:{self.redis_port}/0"
+        return self.redis_url_override or f"redis://127.0.0.1:{self.redis_port}/0"
 
     @property
     def site(self) -> Site:
+        https, http, metrics = self.gateway_ports
         return Site(
             root=ROOT, bin_dir=VENV_BIN, host="127.0.0.1", ports=self.ports, state_dir=self.workdir,
-            web_server=self.web_server,
+            web_server=self.web_server, web_replicas=self.scale, monitor_dir=self.workdir / "prometheus",
+            prometheus_port=self.prometheus_port,
+            gateway=GatewaySite(
+                https_port=https, http_port=http, metrics_port=metrics, config=self.workdir / "gateway" / "haproxy.cfg",
+                certificate=tls.Paths(self.workdir / "tls").server, program=GATEWAY_PROGRAM, backend_dns=False,
+            ),
         )  # fmt: skip
+
+    @property
+    def traces_file(self) -> Path:
+        """Where every process of this run writes its spans (JSON lines, ``common.telemetry.tracing``)."""
+        return self.workdir / "telemetry" / "traces.jsonl"
 
     def role_database_url(self, service: str) -> str:
         role = SERVICES_BY_NAME[service]
+        server = self.admin_database_url
+        if self.database_port is not None:
+            server = server.replace(f":{urlsplit(server).port}/", f":{self.database_port}/", 1)
         return infrastructure.database_url(
-            self.admin_database_url,
+            server,
             user=role.role,
             password=os.environ[role.password_variable],
             database=self.database_name,
@@ -269,8 +331,12 @@ class System:
             "JWT_PUBLIC_JWKS": json.dumps(self.signer.jwks),
             **self.identity_environment(described),
             **MAIL_ENVIRONMENT,
+            **RATE_LIMITS_OFF,
             **(FAST_SAGA_ENVIRONMENT if self.fast_saga else {}),
             **self.extra_environment,
+            # This run's spans in this run's folder, so runs never read each other's.
+            "SHOP_TELEMETRY_TRACES_FILE": str(self.traces_file),
+            "SHOP_TELEMETRY": "on" if self.telemetry else "off",
         }
 
     def scheduler_environment(self) -> dict[str, str]:
@@ -279,6 +345,7 @@ class System:
             "PYTHONUNBUFFERED": "1",
             "REDIS_URL": self.redis_url,
             **(FAST_SCHEDULER_ENVIRONMENT if self.fast_saga else {}),
+            "SHOP_TELEMETRY": "on" if self.telemetry else "off",
         }
 
     def identity_environment(self, service: Service) -> dict[str, str]:
@@ -310,10 +377,96 @@ class System:
         self.processes[name] = started
         return started
 
-    def start_kind(self, kind: ProcessKind) -> Process:
-        """Start one process of the system as the description says."""
-        environment = self.service_environment(kind.service.name) if kind.service else self.scheduler_environment()
-        return self.start(kind.name, kind.command(self.site), cwd=Path(kind.cwd(self.site)), env=environment)
+    def start_kind(self, kind: ProcessKind, *, replica: int = 1) -> Process:
+        """Start one process (replica ``replica``) of the system as the description says, with its metrics where
+        the description says; see ``replica_name``."""
+        if replica > 1 and not kind.scalable:
+            raise LaunchError(f"{kind.name} runs once by design")
+        if kind.role == "gateway":
+            environment = {"PATH": os.environ["PATH"], **self.gateway_environment}
+        elif kind.role == "monitor":
+            environment = {"PATH": os.environ["PATH"], "LC_ALL": "C.UTF-8"}
+        elif kind.service:
+            environment = self.service_environment(kind.service.name)
+        else:
+            environment = self.scheduler_environment()
+        name = replica_name(kind, replica)
+        metrics_port = self.site.gateway.metrics_port if kind.metrics == "exporter" else free_port()
+        address = monitor.metrics_address(
+            kind, host="127.0.0.1", own_port=kind.port(self.site, replica), metrics_port=metrics_port
+        )
+        environment.update(
+            monitor.telemetry_environment(kind, address=address, multiprocess_dir=self.workdir / "metrics" / name)
+        )
+        monitor.empty_multiprocess_dir(environment)
+        if address:
+            self.metrics_addresses[name] = address
+        return self.start(
+            name, kind.command(self.site, replica=replica), cwd=Path(kind.cwd(self.site)), env=environment
+        )
+
+    def replicas(self, kind: ProcessKind) -> int:
+        """How many processes of ``kind`` this system runs."""
+        return self.scale.get(kind.name, kind.replicas)
+
+    def write_gateway_config(self) -> None:
+        """This run's CA, certificate and HAProxy configuration (over the web replicas it runs)."""
+        tls.ensure_certificates(self.workdir / "tls")
+        path = Path(self.site.gateway.config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(gateway.render(self.site))
+
+    def start_gateway(self) -> Process:
+        started = self.start_kind(PROCESSES_BY_NAME["gateway"])
+
+        def listening() -> bool:
+            if started.popen.poll() is not None:
+                raise LaunchError(f"the gateway exited:\n{started.log_tail()}")
+            return not port_closed(self.gateway_ports[0])
+
+        wait_for(listening, timeout=20, what="the gateway")
+        return started
+
+    def start_prometheus(self, *, scrape_interval_seconds: float = 1) -> str:
+        """Prometheus on a free port, scraping every process started so far; returns its base URL."""
+        targets = [
+            monitor.Target(job=kind.name, instance=replica_name(kind, replica), address=address)
+            for kind in PROCESSES_BY_NAME.values()
+            for replica in range(1, self.replicas(kind) + 1)
+            if (address := self.metrics_addresses.get(replica_name(kind, replica)))
+        ]
+        prometheus = PROCESSES_BY_NAME["prometheus"]
+        own = monitor.metrics_address(prometheus, host="127.0.0.1", own_port=self.prometheus_port, metrics_port=None)
+        if own:
+            targets.append(monitor.Target(job=prometheus.name, instance=prometheus.name, address=own))
+        config = Path(self.site.monitor_dir) / "prometheus.yml"
+        monitor.write_config(config, targets, scrape_interval_seconds=scrape_interval_seconds)
+        self.start_kind(prometheus)
+        url = f"http://127.0.0.1:{self.prometheus_port}"
+        wait_for(lambda: requests.get(f"{url}/-/ready", timeout=2).ok, timeout=30, what="Prometheus to be ready")
+        return url
+
+    def start_extra_web(self, service: Service, *, name: str, environment: dict[str, str]) -> str:
+        """One more web process of ``service`` beside the system's, on a free port, with ``environment`` over
+        the service's own (rate limits on, a database that does not answer, ...); its URL once it is live."""
+        kind = process(service, "web")
+        site = dataclasses.replace(self.site, ports={**self.ports, service.name: free_port()})
+        self.start(
+            name,
+            kind.command(site),
+            cwd=Path(kind.cwd(site)),
+            env={**self.service_environment(service.name), **environment},
+        )
+        url = f"http://127.0.0.1:{site.port(service)}"
+        started = self.processes[name]
+
+        def live() -> bool:
+            if started.popen.poll() is not None:
+                raise LaunchError(f"{name} exited:\n{started.log_tail()}")
+            return requests.get(f"{url}/health/live/", timeout=2).status_code == 200
+
+        wait_for(live, timeout=START_TIMEOUT_SECONDS, what=f"{name} to be live")
+        return url
 
     def stop(self, name: str) -> None:
         stopped = self.processes.pop(name)
@@ -381,6 +534,11 @@ class System:
         wait_for(ready, timeout=timeout, what=f"{service.name} to be ready")
 
 
+def replica_name(kind: ProcessKind, replica: int) -> str:
+    """A replica's process name: the kind's own for the first (``catalog-worker``), then ``catalog-worker-2``..."""
+    return kind.name if replica == 1 else f"{kind.name}-{replica}"
+
+
 def start_worker(system: System, service: str) -> Process:
     """The service's Celery worker, as the description runs it."""
     return system.start_kind(process(SERVICES_BY_NAME[service], "worker"))
@@ -393,12 +551,13 @@ def create_database(admin_url: str, name: str) -> None:
 
 
 def set_up_services(system: System) -> None:
-    """collectstatic and migrate of the three services, side by side."""
+    """collectstatic (unless the system serves no static file) and migrate of the three services, side by side."""
     setup: dict[Service, subprocess.Popen[str]] = {}
-    migrate = migrate_command(system.site)
+    migrate = f"{shlex.join(migrate_command(system.site))} -v0"
+    collect = f"{sys.executable} manage.py collectstatic --no-input -v0 && " if system.collect_static else ""
     for service in SERVICES:
         setup[service] = subprocess.Popen(
-            ["sh", "-c", f"{sys.executable} manage.py collectstatic --no-input -v0 && {shlex.join(migrate)} -v0"],
+            ["sh", "-c", f"{collect}{migrate}"],
             cwd=ROOT / service.name,
             env=system.service_environment(service.name),
             stdout=subprocess.PIPE,
@@ -421,14 +580,23 @@ def set_up_services(system: System) -> None:
 
 
 def start_system(system: System) -> None:
-    """Redis, the services' setup, then every process of the description; returns once every service is ready."""
-    system.start_redis()
+    """Redis, the services' setup, then every process of the description; returns once every service is ready.
+
+    A caller that runs the services' Redis itself (``redis_url_override``) or started this run's Redis already
+    (with replicas and sentinels around it) is left to it.
+    """
+    if "redis" not in system.processes and not system.redis_url_override:
+        system.start_redis()
     set_up_services(system)
-    for kind in PROCESSES:
-        system.start_kind(kind)
+    system.write_gateway_config()
+    for kind in DEPLOYED:  # the gateway for a test that asks for it (System.start_gateway), Prometheus likewise
+        if kind.role != "gateway":
+            for replica in range(1, system.replicas(kind) + 1):
+                system.start_kind(kind, replica=replica)
     system.urls.update({service.name: system.url(service) for service in SERVICES})
     for service in SERVICES:
         system.wait_until_ready(service)
+    system.start_gateway()
     for name, running in system.processes.items():
         if running.popen.poll() is not None:
             raise LaunchError(f"{name} exited early:\n{running.log_tail()}")

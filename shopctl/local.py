@@ -12,14 +12,26 @@ import secrets
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from shopctl import infrastructure
-from shopctl.processes import DEFAULT_WEB_SERVER, SERVICES, USERS, Service, Site, WebServer
+from shopctl.processes import (
+    DEFAULT_WEB_SERVER,
+    RATE_LIMIT_ENVIRONMENT,
+    SERVICES,
+    USERS,
+    GatewaySite,
+    Service,
+    Site,
+    WebServer,
+)
 
 ROOT = infrastructure.ROOT
 VAR = ROOT / ".var"
+TLS_DIR = VAR / "tls"
+GATEWAY_CONFIG = VAR / "gateway" / "haproxy.cfg"
 
 
 class SetupError(RuntimeError):
@@ -39,6 +51,13 @@ class Config:
     )
     pg_port: int = field(default_factory=lambda: int(os.environ.get("SHOP_PG_PORT", "54329")))
     redis_port: int = field(default_factory=lambda: int(os.environ.get("SHOP_REDIS_PORT", "63790")))
+    prometheus_port: int = field(default_factory=lambda: int(os.environ.get("SHOP_PROMETHEUS_PORT", "9090")))
+    # Workers and the scheduler serve their metrics on ports from here on, one each (shopctl.supervisor).
+    metrics_port_base: int = field(
+        default_factory=lambda: int(
+            os.environ.get("SHOP_METRICS_PORT_BASE") or int(os.environ.get("SHOP_PROMETHEUS_PORT", "9090")) + 10
+        )
+    )
     database: str = field(default_factory=lambda: os.environ.get("SHOP_DB_NAME", "shop"))
     ready_timeout: int = field(default_factory=lambda: int(os.environ.get("SHOP_READY_TIMEOUT", "120")))
     # The default web server, with as many worker processes per service as SHOP_WEB_WORKERS says.
@@ -56,6 +75,9 @@ class Config:
         }
     )
     external_redis_url: str = field(default_factory=lambda: os.environ.get("REDIS_URL", ""))
+    gateway_port: int = field(default_factory=lambda: int(os.environ.get("SHOP_GATEWAY_PORT", "8443")))
+    gateway_http_port: int = field(default_factory=lambda: int(os.environ.get("SHOP_GATEWAY_HTTP_PORT", "8080")))
+    gateway_metrics_port: int = field(default_factory=lambda: int(os.environ.get("SHOP_GATEWAY_METRICS_PORT", "8404")))
 
     @property
     def external_database(self) -> bool:
@@ -68,7 +90,12 @@ class Config:
     def redis_url(self, index: int = 0) -> str:
         return self.external_redis_url or f"redis://127.0.0.1:{self.redis_port}/{index}"
 
-    def site(self) -> Site:
+    @property
+    def gateway_url(self) -> str:
+        return f"https://localhost:{self.gateway_port}"
+
+    def site(self, scale: Mapping[str, int] | None = None) -> Site:
+        """Where the local system runs; ``scale``: replicas by process kind (``up --scale``)."""
         return Site(
             root=ROOT,
             bin_dir=VAR / "venv" / "bin",
@@ -76,6 +103,18 @@ class Config:
             ports=self.ports,
             state_dir=VAR / "scheduler",
             web_server=self.web_server,
+            gateway=GatewaySite(
+                https_port=self.gateway_port,
+                http_port=self.gateway_http_port,
+                metrics_port=self.gateway_metrics_port,
+                config=GATEWAY_CONFIG,
+                certificate=TLS_DIR / "server.pem",
+                program=shutil.which("haproxy") or "/usr/sbin/haproxy",
+                backend_dns=False,
+            ),
+            web_replicas=dict(scale or {}),
+            monitor_dir=VAR / "prometheus",
+            prometheus_port=self.prometheus_port,
         )
 
 
@@ -119,6 +158,8 @@ def ensure_system_packages(config: Config, *, extra: tuple[tuple[str, str], ...]
         missing.append("postgresql")
     if not config.external_redis and shutil.which("redis-server") is None:
         missing.append("redis-server")
+    if shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").exists():
+        missing.append("haproxy")  # the gateway
     missing += [package for program, package in extra if shutil.which(program) is None]
     if missing:
         apt_install(missing)
@@ -203,6 +244,8 @@ def write_env_files(config: Config) -> None:
             "TEST_REDIS_URL": os.environ.get("TEST_REDIS_URL") or config.redis_url(index),
             "DJANGO_STATIC_ROOT": str(static_root),
             **identity_environment(config, service),
+            # SHOP_RATE_LIMITS=off and SHOP_THROTTLE_<SCOPE> in the environment of up reach the services.
+            **{name: os.environ[name] for name in RATE_LIMIT_ENVIRONMENT if name in os.environ},
         }
         header = "# Written by ./manage_all.sh; edit the environment or shopctl, not this file.\n"
         write_private(VAR / "env" / f"{service.name}.env", header + "".join(f"{k}={v}\n" for k, v in values.items()))

@@ -12,18 +12,19 @@ import pwd
 import shlex
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from shopctl import infrastructure
+from shopctl import infrastructure, monitor
 from shopctl.local import PG_DATA, PG_DIR, VAR, Config, SetupError, postgres_os_user
-from shopctl.processes import PROCESSES, ProcessKind
+from shopctl.processes import PROCESSES, ProcessKind, Site
 
 SUPERVISOR_DIR = VAR / "supervisor"
 CONF = SUPERVISOR_DIR / "supervisord.conf"
 PID_FILE = SUPERVISOR_DIR / "supervisord.pid"
 LOG_DIR = VAR / "log"
+METRICS_DIR = VAR / "metrics"  # each web server's PROMETHEUS_MULTIPROC_DIR, emptied before it starts
 BIN = VAR / "venv" / "bin"
 
 
@@ -41,6 +42,7 @@ class Program:
     stop_signal: str = "TERM"
     stop_wait_seconds: int = 30
     priority: int = 999
+    metrics_address: str | None = None  # where Prometheus reads its metrics (shopctl.monitor)
 
 
 def socket_path() -> Path:
@@ -53,28 +55,60 @@ def socket_path() -> Path:
 
 def system_programs(config: Config, scale: Mapping[str, int]) -> list[Program]:
     """Each process kind of the description, as many times as it is scaled to."""
-    site = config.site()
+    site = config.site(scale)
     programs = []
+    metrics_ports = iter(range(config.metrics_port_base, config.metrics_port_base + 1000))
     for kind in PROCESSES:
         replicas = scale.get(kind.name, kind.replicas)
         for replica in range(1, replicas + 1):
+            name = kind.name if replicas == 1 else f"{kind.name}-{replica}"
+            address = monitor.metrics_address(
+                kind,
+                host="127.0.0.1",
+                own_port=kind.port(site, replica),
+                metrics_port=monitor_port(kind, site, metrics_ports),
+            )
+            telemetry = monitor.telemetry_environment(kind, address=address, multiprocess_dir=METRICS_DIR / name)
             programs.append(
                 Program(
-                    name=kind.name if replicas == 1 else f"{kind.name}-{replica}",
+                    name=name,
                     command=kind.command(site, replica=replica),
                     directory=Path(kind.cwd(site)),
-                    environment=local_environment(kind, config),
+                    environment={**local_environment(kind, config), **telemetry},
                     group=kind.name,
-                    port=kind.port(site),
+                    port=kind.port(site, replica),
                     stop_signal=kind.stop_signal,
                     stop_wait_seconds=kind.stop_wait_seconds,
+                    metrics_address=address,
                 )
             )
     return programs
 
 
+def monitor_port(kind: ProcessKind, site: Site, free_ports: Iterator[int]) -> int | None:
+    """The port a process serves its metrics on when not its own: the gateway's exporter, or the next free one."""
+    if kind.metrics == "exporter":
+        return site.gateway.metrics_port
+    return next(free_ports) if kind.metrics == "metrics-port" else None
+
+
+def write_prometheus_config(config: Config, programs: list[Program]) -> None:
+    """Prometheus' configuration: every program that says where its metrics are is a target."""
+    targets = [
+        monitor.Target(job=program.group, instance=program.name, address=program.metrics_address)
+        for program in programs
+        if program.metrics_address
+    ]
+    monitor.write_config(Path(config.site().monitor_dir) / "prometheus.yml", targets)
+
+
 def local_environment(kind: ProcessKind, config: Config) -> dict[str, str]:
-    """Local settings read the rest from .var/env/<service>.env; the scheduler needs only the broker."""
+    """Local settings read the rest from .var/env/<service>.env; the scheduler needs only the broker; Prometheus
+    a locale; the gateway its limits, if the environment of ``up`` sets them."""
+    if kind.role == "monitor":
+        return {"LC_ALL": "C.UTF-8"}
+    if kind.role == "gateway":
+        return {name: os.environ[name] for name in kind.optional_environment_names if name in os.environ}
     if kind.service is None:
         return {"REDIS_URL": config.redis_url(0), "PYTHONUNBUFFERED": "1"}
     return {"DJANGO_SETTINGS_MODULE": kind.service.settings_module("local"), "PYTHONUNBUFFERED": "1"}
@@ -264,6 +298,7 @@ def start(programs: list[Program]) -> None:
                 f"port {program.port}, needed by {program.name}, is taken{port_owner(program.port)}. Stop that"
                 " program, or choose another port (see README, Configuration)."
             )
+        monitor.empty_multiprocess_dir(program.environment)
         to_start.append(name)
     if not to_start:
         return

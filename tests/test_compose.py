@@ -233,6 +233,12 @@ def published_ports(service: dict) -> list[tuple[str, str]]:
     return ports
 
 
+def first_published_ports(service: dict) -> list[tuple[str, str]]:
+    """``(published, target)``, a range of published ports (``8003-8012``: one for each replica of
+    ``docker compose up --scale``) given by its first."""
+    return [(published.split("-")[0], target) for published, target in published_ports(service)]
+
+
 @pytest.fixture(scope="module")
 def compose() -> dict:
     with COMPOSE_FILE.open(encoding="utf-8") as file:
@@ -475,7 +481,7 @@ def test_scheduler_needs_only_the_broker_and_sends_to_queues_that_workers_consum
 # ---------------------------------------------------------------- 3. the one description of the processes
 
 
-@pytest.mark.parametrize("kind", described.PROCESSES, ids=lambda kind: kind.name)
+@pytest.mark.parametrize("kind", described.DEPLOYED, ids=lambda kind: kind.name)
 def test_compose_runs_each_process_with_the_described_command(services: dict, kind: ProcessKind):
     service = services.get(kind.name)
     assert service is not None, f"compose.yaml has no service {kind.name}, which shopctl/processes.py describes"
@@ -483,7 +489,7 @@ def test_compose_runs_each_process_with_the_described_command(services: dict, ki
     assert service.get("working_dir") == str(kind.cwd(CONTAINER_SITE))
 
 
-@pytest.mark.parametrize("kind", described.PROCESSES, ids=lambda kind: kind.name)
+@pytest.mark.parametrize("kind", described.DEPLOYED, ids=lambda kind: kind.name)
 def test_compose_gives_each_process_the_described_environment(services: dict, kind: ProcessKind):
     names = set(environment_of(services[kind.name]))
     assert set(kind.environment_names) <= names, "compose lacks variables the process needs"
@@ -492,22 +498,22 @@ def test_compose_gives_each_process_the_described_environment(services: dict, ki
 
 
 @pytest.mark.parametrize(
-    "kind", [kind for kind in described.PROCESSES if kind.role == "web"], ids=lambda kind: kind.name
+    "kind", [kind for kind in described.DEPLOYED if kind.role == "web"], ids=lambda kind: kind.name
 )
 def test_compose_publishes_each_web_server_on_its_described_port(services: dict, kind: ProcessKind):
     port = str(kind.port(CONTAINER_SITE))
-    assert (port, port) in published_ports(services[kind.name])
+    assert (port, port) in first_published_ports(services[kind.name])
 
 
 @pytest.mark.parametrize(
-    "kind", [kind for kind in described.PROCESSES if kind.role == "worker"], ids=lambda kind: kind.name
+    "kind", [kind for kind in described.DEPLOYED if kind.role == "worker"], ids=lambda kind: kind.name
 )
 def test_compose_lets_a_worker_finish_its_task_as_described(services: dict, kind: ProcessKind):
     assert services[kind.name].get("stop_grace_period") == f"{kind.stop_wait_seconds}s"
 
 
 def test_compose_runs_no_process_the_description_lacks(processes: dict):
-    kinds = {kind.name for kind in described.PROCESSES}
+    kinds = {kind.name for kind in described.DEPLOYED}
     running = [name for (_, role), names in processes.items() if role != "migrate" for name in names]
     assert set(running) <= kinds, (
         f"compose runs processes shopctl/processes.py does not describe: {set(running) - kinds}"
@@ -582,7 +588,7 @@ def test_web_server_listens_is_published_and_checked_on_its_port(services: dict,
     assert listen_address(command) == f"0.0.0.0:{port}"
     if command[0] == "granian":
         assert option(command, "--interface") == "wsgi"
-    assert (port, port) in published_ports(service)
+    assert (port, port) in first_published_ports(service)
     healthcheck = service.get("healthcheck") or {}
     assert not healthcheck.get("disable"), "health check disabled"
     test = healthcheck.get("test") or []

@@ -301,15 +301,23 @@ def test_a_deactivated_user_is_locked_out_of_every_web_worker_of_every_service_w
 # ---------------------------------------------------------------- one operator account for all three admins
 
 
-def admin_login(base_url: str, username: str, password: str) -> tuple[requests.Session, requests.Response]:
+def admin_path(service: str) -> str:
+    """A service's admin: ``/catalog/admin/``."""
+    return f"/{service.removesuffix('_service')}/admin/"
+
+
+def admin_login(
+    base_url: str, service: str, username: str, password: str
+) -> tuple[requests.Session, requests.Response]:
     session = requests.Session()
-    page = session.get(f"{base_url}/admin/login/?next=/admin/", timeout=10)
+    admin = admin_path(service)
+    page = session.get(f"{base_url}{admin}login/?next={admin}", timeout=10)
     assert page.status_code == 200
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     response = session.post(
-        f"{base_url}/admin/login/?next=/admin/",
-        data={"csrfmiddlewaretoken": csrf, "username": username, "password": password, "next": "/admin/"},
-        headers={"Referer": f"{base_url}/admin/login/"},
+        f"{base_url}{admin}login/?next={admin}",
+        data={"csrfmiddlewaretoken": csrf, "username": username, "password": password, "next": admin},
+        headers={"Referer": f"{base_url}{admin}login/"},
         allow_redirects=False,
         timeout=15,
     )
@@ -318,11 +326,11 @@ def admin_login(base_url: str, username: str, password: str) -> tuple[requests.S
 
 @pytest.mark.parametrize("service", ["users_service", "catalog_service", "orders_service"])
 def test_one_operator_account_logs_into_every_admin(system, operator, service):
-    session, response = admin_login(system.urls[service], operator, OPERATOR_PASSWORD)
+    session, response = admin_login(system.urls[service], service, operator, OPERATOR_PASSWORD)
 
     assert response.status_code == 302, response.text[-2000:]
-    assert response.headers["Location"] == "/admin/"
-    index = session.get(f"{system.urls[service]}/admin/", timeout=10)
+    assert response.headers["Location"] == admin_path(service)
+    index = session.get(f"{system.urls[service]}{admin_path(service)}", timeout=10)
     assert index.status_code == 200
     assert "Site administration" in index.text
 
@@ -331,8 +339,11 @@ def test_one_operator_account_logs_into_every_admin(system, operator, service):
 def test_a_customer_cannot_enter_any_admin(system, service):
     user, _ = register_and_log_in(system)
 
-    session, response = admin_login(system.urls[service], user["username"], PASSWORD)
+    session, response = admin_login(system.urls[service], service, user["username"], PASSWORD)
 
     assert response.status_code == 200
     assert "staff account" in response.text
-    assert session.get(f"{system.urls[service]}/admin/", allow_redirects=False, timeout=10).status_code == 302
+    assert (
+        session.get(f"{system.urls[service]}{admin_path(service)}", allow_redirects=False, timeout=10).status_code
+        == 302
+    )

@@ -33,9 +33,9 @@ DOCKERFILE = ROOT / "Dockerfile"
 # The Kubernetes version the manifests are validated against: the oldest one they must run on.
 KUBERNETES_VERSION = "1.32"
 OVERLAYS = ("local", "production")
-KINDS = {kind.name: kind for kind in described.PROCESSES}
-WEB = [kind for kind in described.PROCESSES if kind.role == "web"]
-WORKERS = [kind for kind in described.PROCESSES if kind.role == "worker"]
+KINDS = {kind.name: kind for kind in described.DEPLOYED}
+WEB = [kind for kind in described.DEPLOYED if kind.role == "web"]
+WORKERS = [kind for kind in described.DEPLOYED if kind.role == "worker"]
 KIND_IDS = {"ids": lambda kind: kind.name}
 SCRATCH = "/tmp"  # noqa: S108 - the one writable folder of a container: an emptyDir of its own
 
@@ -253,7 +253,7 @@ def test_every_process_kind_runs_and_nothing_else(documents: tuple[dict, ...]):
     assert jobs == {f"{service.short}-migrate" for service in SERVICES}
 
 
-@pytest.mark.parametrize("kind", described.PROCESSES, **KIND_IDS)
+@pytest.mark.parametrize("kind", described.DEPLOYED, **KIND_IDS)
 def test_each_process_runs_the_described_command_in_its_folder(documents: tuple[dict, ...], kind: ProcessKind):
     deployment = named(documents, "Deployment", kind.name)
     container = main_container(deployment)
@@ -264,7 +264,7 @@ def test_each_process_runs_the_described_command_in_its_folder(documents: tuple[
     assert pod_spec(deployment)["terminationGracePeriodSeconds"] == kind.stop_wait_seconds
 
 
-@pytest.mark.parametrize("kind", described.PROCESSES, **KIND_IDS)
+@pytest.mark.parametrize("kind", described.DEPLOYED, **KIND_IDS)
 def test_each_process_gets_the_described_environment(documents: tuple[dict, ...], kind: ProcessKind):
     for container in all_containers(named(documents, "Deployment", kind.name)):
         names = set(environment(documents, container))
@@ -273,7 +273,7 @@ def test_each_process_gets_the_described_environment(documents: tuple[dict, ...]
         assert not unknown, f"{container['name']}: variables shopctl/processes.py does not describe: {sorted(unknown)}"
 
 
-@pytest.mark.parametrize("kind", [kind for kind in described.PROCESSES if kind.service], **KIND_IDS)
+@pytest.mark.parametrize("kind", [kind for kind in described.DEPLOYED if kind.service], **KIND_IDS)
 def test_each_service_process_runs_its_production_settings(documents: tuple[dict, ...], kind: ProcessKind):
     service = service_of(kind)
     values = environment(documents, main_container(named(documents, "Deployment", kind.name)))
@@ -284,7 +284,7 @@ def test_each_service_process_runs_its_production_settings(documents: tuple[dict
         assert values[variable] is SECRET, f"{variable} must come from a Secret"
 
 
-VERIFIERS = [kind for kind in described.PROCESSES if "JWT_JWKS_URL" in kind.environment_names]
+VERIFIERS = [kind for kind in described.DEPLOYED if "JWT_JWKS_URL" in kind.environment_names]
 
 
 @pytest.mark.parametrize("kind", VERIFIERS, **KIND_IDS)
@@ -368,7 +368,7 @@ def test_worker_is_scaled_on_the_depth_of_the_queue_it_consumes(documents: tuple
 
 
 def test_the_singleton_processes_run_once_and_are_replaced_not_overlapped(documents: tuple[dict, ...]):
-    singletons = [kind for kind in described.PROCESSES if not kind.scalable]
+    singletons = [kind for kind in described.DEPLOYED if not kind.scalable]
     assert [kind.name for kind in singletons] == ["scheduler"]
     for kind in singletons:
         deployment = named(documents, "Deployment", kind.name)
@@ -449,8 +449,17 @@ def test_every_container_has_resource_requests_within_limits(documents: tuple[di
 
 
 def test_every_container_runs_the_one_image(documents: tuple[dict, ...]):
-    images = {container["image"] for workload in workloads(documents) for container in all_containers(workload)}
+    """The application's image everywhere; the gateway runs HAProxy's (the version it is tested with, 2.6)."""
+    images = {
+        container["image"]
+        for workload in workloads(documents)
+        if workload["metadata"]["name"] != "gateway"
+        for container in all_containers(workload)
+    }
     assert len(images) == 1, f"more than one image: {sorted(images)}"
+    assert [container["image"] for container in all_containers(named(documents, "Deployment", "gateway"))] == [
+        "haproxy:2.6"
+    ]
 
 
 def test_every_deployment_has_a_disruption_budget(documents: tuple[dict, ...]):
@@ -500,7 +509,7 @@ def egress(policy: dict) -> set[tuple]:
     return allowed
 
 
-@pytest.mark.parametrize("kind", described.PROCESSES, **KIND_IDS)
+@pytest.mark.parametrize("kind", described.DEPLOYED, **KIND_IDS)
 def test_each_process_may_reach_only_dns_postgres_redis_and_users_service(
     documents: tuple[dict, ...], kind: ProcessKind
 ):
@@ -515,6 +524,12 @@ def test_each_process_may_reach_only_dns_postgres_redis_and_users_service(
         unrestricted = {"Ingress", "Egress"} - types
         assert not unrestricted, f"{workload['metadata']['name']}: no policy restricts its {unrestricted}"
         allowed = set().union(*(egress(policy) for policy in policies if "Egress" in policy["spec"]["policyTypes"]))
+        if kind.role == "gateway":  # DNS and every web server, nothing else
+            needed = {(DNS_PEER, 53)} | {
+                ((("app.kubernetes.io/name", web.name),), web.port(CONTAINER_SITE)) for web in WEB
+            }
+            assert allowed == needed, f"the gateway may reach {allowed}, not {needed}"
+            continue
         needed = {(DNS_PEER, 53), (REDIS_PEER, 6379)}
         if kind.service:
             needed.add((POSTGRES_PEER, 5432))
@@ -524,7 +539,7 @@ def test_each_process_may_reach_only_dns_postgres_redis_and_users_service(
         assert allowed <= needed, f"{workload['metadata']['name']}: may also reach {allowed - needed}"
 
 
-@pytest.mark.parametrize("kind", described.PROCESSES, **KIND_IDS)
+@pytest.mark.parametrize("kind", described.DEPLOYED, **KIND_IDS)
 def test_only_web_ports_accept_connections(documents: tuple[dict, ...], kind: ProcessKind):
     labels = pod_labels(named(documents, "Deployment", kind.name))
     policies = policies_selecting(documents, labels)
@@ -535,6 +550,9 @@ def test_only_web_ports_accept_connections(documents: tuple[dict, ...], kind: Pr
         for entry in (rule.get("ports") or [{}])
     }
     expected = {kind.port(CONTAINER_SITE)} if kind.role == "web" else set()
+    if kind.role == "gateway":
+        gateway = CONTAINER_SITE.gateway
+        expected = {gateway.https_port, gateway.http_port, gateway.metrics_port}
     assert ports == expected, f"{kind.name} accepts connections on {ports or 'no port'}, not {expected or 'none'}"
 
 

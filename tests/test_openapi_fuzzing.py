@@ -59,7 +59,7 @@ def fuzz(system, service: str, *headers: str) -> subprocess.CompletedProcess:
         [
             str(schemathesis),
             "run",
-            f"{system.urls[service]}/api/schema/?format=json",
+            f"{system.urls[service]}/{SERVICES[service]}/api/schema/?format=json",
             "--checks",
             CHECKS,
             "--max-examples",

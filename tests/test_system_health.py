@@ -5,6 +5,8 @@ import requests
 
 from tests.conftest import SERVICES
 
+PREFIX = {service: f"/{short}/" for service, short in SERVICES.items()}
+
 pytestmark = pytest.mark.parametrize("service", list(SERVICES))
 
 
@@ -20,7 +22,9 @@ def test_service_is_live_and_ready(system, service):
 
 
 def test_schema_is_openapi_3(system, service):
-    response = requests.get(f"{system.urls[service]}/api/schema/", params={"format": "json"}, timeout=10)
+    response = requests.get(
+        f"{system.urls[service]}{PREFIX[service]}api/schema/", params={"format": "json"}, timeout=10
+    )
 
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.")
@@ -29,8 +33,10 @@ def test_schema_is_openapi_3(system, service):
 def test_docs_render_with_their_assets_served_locally(system, service):
     base = system.urls[service]
 
-    page = requests.get(f"{base}/api/docs/", timeout=10)
-    bundle = requests.get(f"{base}/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js", timeout=10)
+    page = requests.get(f"{base}{PREFIX[service]}api/docs/", timeout=10)
+    bundle = requests.get(
+        f"{base}{PREFIX[service]}static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js", timeout=10
+    )
 
     assert page.status_code == 200
     assert "swagger-ui" in page.text
@@ -41,8 +47,8 @@ def test_docs_render_with_their_assets_served_locally(system, service):
 def test_admin_login_page_renders_with_its_styles(system, service):
     base = system.urls[service]
 
-    page = requests.get(f"{base}/admin/login/", timeout=10)
-    stylesheet = requests.get(f"{base}/static/admin/css/base.css", timeout=10)
+    page = requests.get(f"{base}{PREFIX[service]}admin/login/", timeout=10)
+    stylesheet = requests.get(f"{base}{PREFIX[service]}static/admin/css/base.css", timeout=10)
 
     assert page.status_code == 200
     assert 'name="password"' in page.text

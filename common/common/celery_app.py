@@ -86,7 +86,12 @@ def delivery_settings(*, visibility_timeout: int, time_limit: int = TASK_TIME_LI
         "worker_pool": "solo",
         "task_time_limit": time_limit,
         "task_soft_time_limit": time_limit * TASK_SOFT_TIME_LIMIT_SECONDS / TASK_TIME_LIMIT_SECONDS,
-        "broker_transport_options": {"visibility_timeout": visibility_timeout},
+        "broker_transport_options": {
+            "visibility_timeout": visibility_timeout,
+            # kombu looks for messages of dead workers every 10 s but scans only every 10th time (throttle 10):
+            # a message would wait up to 100 s past the visibility timeout. One scan (a ZRANGE) every 10 s.
+            "unacked_restore_throttle": 1,
+        },
         "broker_connection_retry_on_startup": True,
         "task_ignore_result": True,
         "worker_hijack_root_logger": False,
@@ -111,6 +116,15 @@ def create_celery_app(*, service: str) -> Celery:
 
     celery_keep_database_connections(app)
     TaskTimeLimits.install()
+    # Log lines are JSON, with the task's ids, as in every process (common.telemetry.logs).
+    from common.telemetry.logs import keep_celery_off_the_root_logger
+
+    keep_celery_off_the_root_logger()
+
+    # A worker serves its own metrics on SHOP_METRICS_ADDRESS (the web server's are on its port, /metrics).
+    from common.telemetry.metrics import serve_from_environment
+
+    worker_init.connect(serve_from_environment, weak=False, dispatch_uid="common.telemetry.metrics.worker")
     return app
 
 

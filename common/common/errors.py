@@ -11,11 +11,12 @@ ever sees an HTML error page. The admin keeps its HTML pages: operators use it
 in a browser.
 """
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, DataError, IntegrityError, ProgrammingError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -57,6 +58,14 @@ class AuthenticationError(ApplicationError):
     status = HTTPStatus.UNAUTHORIZED
     default_code = "authentication_failed"
     default_message = "Incorrect authentication credentials."
+
+
+class PermissionDeniedError(ApplicationError):
+    """The caller may not do this (403), e.g. staff changing a superuser's account."""
+
+    status = HTTPStatus.FORBIDDEN
+    default_code = "permission_denied"
+    default_message = "You do not have permission to perform this action."
 
 
 class ConflictError(ApplicationError):
@@ -105,6 +114,8 @@ def _as_drf_exception(error: ApplicationError, context: ExceptionHandlerContext)
     other.status_code = error.status
     return other
 
+
+_disallowed_host_logger = logging.getLogger("django.security.DisallowedHost")
 
 DEPENDENCY_RETRY_AFTER_SECONDS = 5
 
@@ -175,13 +186,25 @@ def error_response(*, status: int, detail: str, code: str | None = None, attr: s
 
 
 class JsonErrorMiddleware:
-    """Turn any HTML error response outside the admin into the common JSON error shape."""
+    """Turn any HTML error response outside the admin into the common JSON error shape.
+
+    A ``Host`` header outside ``ALLOWED_HOSTS`` is answered here, before anything else reads it: a 400
+    in the common shape, on every path, the admin's included (whoever sends it is not an operator on
+    this service's admin), whatever ``DEBUG`` says (Django's own answer is its HTML debug page then).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.html_prefixes = (f"/{settings.ADMIN_URL_PREFIX}",)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            request.get_host()
+        except DisallowedHost as refused:
+            _disallowed_host_logger.warning("%s", refused)  # Django's logger for it, so its filters apply
+            return error_response(
+                status=400, code="disallowed_host", detail="The Host header names a host this service does not serve."
+            )
         response = self.get_response(request)
         if response.status_code < 400 or request.path.startswith(self.html_prefixes):
             return response

@@ -15,6 +15,7 @@ record the new versions and hashes here (``python -m common.kombu_redis_patches`
   per cache operation (speed).
 - ``redis_cache_get_values``: a cached page's read as one MGET on a pooled connection, below Django's
   ``get_many`` and redis-py's command wrappers (speed).
+- ``redis_wait_for_replicas``: a publish counts once Redis's replicas have it (no loss in a failover).
 - ``celery_keep_database_connections``: a worker keeps its database connection across tasks instead of
   Celery closing it around each one (speed).
 
@@ -32,6 +33,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends import redis as django_redis
+
+from common.telemetry import tracing
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -201,6 +204,7 @@ class ReusedRedisCacheClient(django_redis.RedisCacheClient):
         client = self._clients.get(id(pool))
         if client is None:
             client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+            tracing.instrument_redis_client(client)  # the cache's commands in traces (never the broker's)
         return client
 
 
@@ -229,6 +233,32 @@ def redis_cache_get_values(backend: django_redis.RedisCache, keys: list[str]) ->
         pool.release(connection)
     loads = client._serializer.loads
     return [None if value is None else loads(value) for value in values]
+
+
+# ---------------------------------------------------------------- kombu: a publish replicated before it counts
+
+
+def redis_wait_for_replicas(channel: Any, *, replicas: int, timeout_ms: int) -> bool:
+    """Whether the replicas have every write of the connection ``channel`` just published on (Redis ``WAIT``).
+
+    Redis replicates asynchronously: a message the master accepted and lost in a failover before its replica
+    had it is gone, while its outbox row says sent. ``common.messaging.publisher`` asks this after each publish
+    when ``MESSAGING_PUBLISH_REPLICAS`` is set, and counts a publish as sent only once ``replicas`` replicas
+    have it, or every connected one if fewer are connected (a master without a replica has nothing to fail
+    over to: after a failover, until the old master comes back as a replica, publishing goes on); otherwise
+    the row stays unsent and the relay sends it again (the consumer's inbox drops a second copy).
+
+    ``WAIT`` answers for the writes of the connection it runs on, so it must run on the one that pushed the
+    message: relies on kombu's ``Channel._put`` pushing through ``conn_or_acquire()`` (a client on the channel's
+    own pool) and on redis-py's pool handing a single-threaded user the connection it released last (the
+    publisher is one per thread, and its pool holds one connection).
+    """
+    with channel.conn_or_acquire() as client:
+        wanted = min(replicas, int(client.info("replication").get("connected_slaves", 0)))
+        if wanted == 0:
+            return True
+        acknowledged: int = client.execute_command("WAIT", wanted, timeout_ms)
+    return acknowledged >= wanted
 
 
 # ---------------------------------------------------------------- Celery: database connections across tasks
@@ -364,6 +394,27 @@ PATCHES: tuple[Patch, ...] = (
             Internal(
                 "redis.connection:ConnectionPool.release",
                 "0dabf1f4d02a4a726f6c16ab4d689b4c96406169d0ff9d23a4cd13e0765b285e",
+            ),
+        ),
+    ),
+    Patch(
+        name="redis_wait_for_replicas",
+        assumes=(
+            "Channel._put still LPUSHes on the client conn_or_acquire() gives (on the channel's pool), and "
+            "ConnectionPool.get_connection still reuses the connection released last"
+        ),
+        internals=(
+            Internal(
+                "kombu.transport.redis:Channel._put",
+                "b1c0626539f96225153545dbf668c0e062ba7218c4616afd691578d70fdc8770",
+            ),
+            Internal(
+                "kombu.transport.redis:Channel.conn_or_acquire",
+                "01ab44dd770603a6dc5f20cd7d893fb4faec3346299b37c75a5bb1fb3c29ba57",
+            ),
+            Internal(
+                "redis.connection:ConnectionPool.get_connection",
+                "dc29f12e8201de7d4972f5b1ac16aaf96e58942c6630f060c5617f19de7720ed",
             ),
         ),
     ),

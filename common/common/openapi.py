@@ -3,13 +3,41 @@
 import re
 from typing import TYPE_CHECKING, Any
 
+from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from drf_standardized_errors.settings import package_settings
 from rest_framework import serializers
 from rest_framework.request import Request
 
+from common.auth.permissions import anonymous_may_call
+
 if TYPE_CHECKING:  # at run time, drf_spectacular.generators loads DRF's settings
     from drf_spectacular.generators import SchemaGenerator
+
+
+class AutoSchema(StandardizedErrorsAutoSchema):
+    """Every service's schema class: drf-standardized-errors' errors, and the truth about optional credentials.
+
+    An operation that an anonymous caller may call (``anonymous_may_call``: a public read of the
+    catalogue, say) lists ``{}`` (no credentials) beside the bearer token in its ``security``; drf-spectacular
+    knows only ``AllowAny`` and ``IsAuthenticatedOrReadOnly``. A paginated list documents the 400 that a bad
+    ``page`` or ``page_size`` gets.
+    """
+
+    def get_auth(self) -> list[dict[str, list[str]]]:
+        auths = super().get_auth()
+        if {} not in auths and anonymous_may_call(type(self.view), self.method):
+            auths.append({})
+        return auths
+
+    def _get_extra_validation_errors(self) -> dict[str, set[str]]:
+        # Every paginated list refuses a bad page or page size in the common shape (common.pagination).
+        extra: dict[str, set[str]] = super()._get_extra_validation_errors()
+        paginated = self._get_paginator() is not None  # type: ignore[no-untyped-call]
+        if self.method == "GET" and self._is_list_view() and paginated:
+            extra.setdefault("page", set()).add("invalid")
+            extra.setdefault("page_size", set()).add("invalid")
+        return extra
 
 
 class ClientErrorSerializer(serializers.Serializer[dict[str, object]]):

@@ -13,7 +13,7 @@ from users_service.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
-NOTIFICATIONS = "/admin/notifications/notification/"
+NOTIFICATIONS = "/users/admin/notifications/notification/"
 
 
 @pytest.fixture
@@ -26,10 +26,10 @@ def admin_client(client):
 @pytest.mark.parametrize(
     "url",
     [
-        "/admin/accounts/user/?q=user&is_active__exact=1&groups__id__exact=1",
-        "/admin/auth/group/?q=catalog",
-        "/admin/token_blacklist/outstandingtoken/?q=user&blacklistedtoken__isempty=1",
-        "/admin/token_blacklist/blacklistedtoken/?q=user",
+        "/users/admin/accounts/user/?q=user&is_active__exact=1&groups__id__exact=1",
+        "/users/admin/auth/group/?q=catalog",
+        "/users/admin/token_blacklist/outstandingtoken/?q=user&blacklistedtoken__isempty=1",
+        "/users/admin/token_blacklist/blacklistedtoken/?q=user",
     ],
 )
 def test_admin_lists_search_and_filter(admin_client, api_client, url):
@@ -41,7 +41,7 @@ def test_admin_lists_search_and_filter(admin_client, api_client, url):
 def test_a_customer_cannot_log_into_the_admin(client):
     user = UserFactory()
 
-    response = client.post("/admin/login/?next=/admin/", {"username": user.username, "password": PASSWORD})
+    response = client.post("/users/admin/login/?next=/users/admin/", {"username": user.username, "password": PASSWORD})
 
     assert response.status_code == 200
     assert b"staff account" in response.content
@@ -50,14 +50,14 @@ def test_a_customer_cannot_log_into_the_admin(client):
 def test_staff_log_in_with_their_local_account(client):
     staff = StaffFactory()
 
-    response = client.post("/admin/login/?next=/admin/", {"username": staff.username, "password": PASSWORD})
+    response = client.post("/users/admin/login/?next=/users/admin/", {"username": staff.username, "password": PASSWORD})
 
     assert response.status_code == 302
 
 
 def test_unticking_active_in_the_admin_deactivates_through_the_service(admin_client):
     user = UserFactory()
-    form = admin_client.get(f"/admin/accounts/user/{user.id}/change/").context["adminform"].form
+    form = admin_client.get(f"/users/admin/accounts/user/{user.id}/change/").context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
     data.update(
         {
@@ -76,7 +76,7 @@ def test_unticking_active_in_the_admin_deactivates_through_the_service(admin_cli
     if data.get("is_superuser") is False:
         data.pop("is_superuser")
 
-    response = admin_client.post(f"/admin/accounts/user/{user.id}/change/", data)
+    response = admin_client.post(f"/users/admin/accounts/user/{user.id}/change/", data)
 
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
     user.refresh_from_db()
@@ -88,7 +88,7 @@ def test_the_deactivate_action(admin_client):
     users = UserFactory.create_batch(2)
 
     admin_client.post(
-        "/admin/accounts/user/", {"action": "deactivate_users", "_selected_action": [user.id for user in users]}
+        "/users/admin/accounts/user/", {"action": "deactivate_users", "_selected_action": [user.id for user in users]}
     )
 
     assert OutboxMessage.objects.filter(payload__user_id__in=[user.id for user in users]).count() == 4

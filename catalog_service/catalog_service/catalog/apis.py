@@ -12,20 +12,22 @@ Decisions a client may rely on:
 - writing ``stock`` sets the quantity available to order;
 - ``ordering`` by anything but price, name or created_at (each optionally with ``-``) is a 400;
 - a ``category`` filter that names no category is a 400; a category includes its subcategories' products;
-- ``page_size`` above 100 is a 400 (see ``pagination``).
+- ``page_size`` above 100 is a 400 (``common.pagination``: the rule of every list).
 Public reads are served from a cache that every write invalidates when it commits (see ``public_cache``).
 """
 
+from decimal import Decimal
 from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions, serializers, status
+from rest_framework.fields import empty
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,7 +35,6 @@ from rest_framework.response import Response
 from catalog_service.catalog import selectors, services
 from catalog_service.catalog.filters import PRODUCT_LIST_QUERY_PARAMETERS, ProductFilter
 from catalog_service.catalog.models import Category, Product
-from catalog_service.catalog.pagination import CatalogPagination
 from catalog_service.catalog.public_cache import serve_public_page
 from common.auth.permissions import CATALOG_MANAGER, IsCatalogManagerOrReadOnly, has_role
 
@@ -71,20 +72,30 @@ class CategoryOutputSerializer(serializers.Serializer[Category]):
     updated_at = serializers.DateTimeField()
 
 
+class CategorySlugField(serializers.SlugRelatedField[Category]):
+    """A category named by its slug. An empty string is refused, as the schema says (DRF would read it as null)."""
+
+    default_error_messages = {**serializers.SlugRelatedField.default_error_messages, "blank": "May not be blank."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="slug", queryset=Category.objects.all(), **kwargs)
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if data == "":
+            self.fail("blank")
+        return super().run_validation(data)
+
+
 class CategoryInputSerializer(serializers.Serializer[Category]):
     name = serializers.CharField(max_length=100)
     slug = serializers.SlugField(max_length=100, required=False)
-    parent = serializers.SlugRelatedField(  # type: ignore[assignment]  # as in CategoryOutputSerializer
-        slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False
-    )
+    parent = CategorySlugField(allow_null=True, required=False)  # type: ignore[assignment]  # as in the output
 
 
-@extend_validation_errors(["invalid"], field_name="page", methods=["get"])
-@extend_validation_errors(["invalid"], field_name="page_size", methods=["get"])
 @extend_validation_errors(["unique"], field_name="slug", methods=["post"])
+@extend_validation_errors(["blank"], field_name="parent", methods=["post"])
 class CategoryListCreateApi(GenericAPIView[Category]):
     permission_classes = [IsCatalogManagerOrReadOnly]
-    pagination_class = CatalogPagination
     queryset = Category.objects.none()  # for the OpenAPI schema; selectors.category_list reads
     serializer_class = CategoryInputSerializer  # describes POST in OPTIONS responses
 
@@ -110,6 +121,7 @@ class CategoryListCreateApi(GenericAPIView[Category]):
 
 
 @extend_validation_errors(["unique"], field_name="slug", methods=["patch"])
+@extend_validation_errors(["blank"], field_name="parent", methods=["patch"])
 class CategoryDetailApi(GenericAPIView[Category]):
     permission_classes = [IsCatalogManagerOrReadOnly]
     serializer_class = CategoryInputSerializer  # for OPTIONS responses
@@ -169,6 +181,19 @@ class ProductOutputSerializer(serializers.Serializer[Product]):
         return stock.available if stock is not None else 0
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,10}(\.\d{1,2})?$"})
+class PriceField(serializers.DecimalField):
+    """A price as a decimal string ("12.50"), never a JSON number: a float cannot hold every price exactly."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=12, decimal_places=2, min_value=Decimal(0), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ProductInputSerializer(serializers.Serializer[Product]):
     sku = serializers.RegexField(
         r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z", max_length=64, help_text="Letters, digits, '.', '_' and '-'."
@@ -176,8 +201,8 @@ class ProductInputSerializer(serializers.Serializer[Product]):
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=200, required=False, help_text="Derived from the name when not given.")
     description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    category = CategorySlugField()
+    price = PriceField()
     currency = serializers.ChoiceField(
         choices=[], required=False, help_text="ISO 4217; the catalogue sells in one currency, its default."
     )
@@ -195,14 +220,12 @@ def _product_response(product: Product | None, *, status_code: int = status.HTTP
     return Response(ProductOutputSerializer(product).data, status=status_code)
 
 
-@extend_validation_errors(["invalid"], field_name="page", methods=["get"])
-@extend_validation_errors(["invalid"], field_name="page_size", methods=["get"])
 @extend_validation_errors(["null_characters_not_allowed"], field_name="category", methods=["get"])
 @extend_validation_errors(["unique"], field_name="sku", methods=["post"])
 @extend_validation_errors(["unique"], field_name="slug", methods=["post"])
+@extend_validation_errors(["blank"], field_name="category", methods=["post"])
 class ProductListCreateApi(GenericAPIView[Product]):
     permission_classes = [IsCatalogManagerOrReadOnly]
-    pagination_class = CatalogPagination
     # Declared for the OpenAPI schema (parameters and their 400s); selectors.product_list applies the filter.
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProductFilter
@@ -240,6 +263,7 @@ class ProductListCreateApi(GenericAPIView[Product]):
 
 @extend_validation_errors(["unique"], field_name="sku", methods=["patch"])
 @extend_validation_errors(["unique"], field_name="slug", methods=["patch"])
+@extend_validation_errors(["blank"], field_name="category", methods=["patch"])
 class ProductDetailApi(GenericAPIView[Product]):
     permission_classes = [IsCatalogManagerOrReadOnly]
     serializer_class = ProductInputSerializer  # for OPTIONS responses

@@ -31,6 +31,10 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles
 DATABASES = shared.database_settings(env, service=SERVICE_NAME, schema=DATABASE_SCHEMA)
 SESSION_COOKIE_NAME = shared.session_cookie_name(service=SERVICE_NAME)
 CSRF_COOKIE_NAME = shared.csrf_cookie_name(service=SERVICE_NAME)
+# Admin, docs, schema and static files under /<short>/ (common.settings.url_prefix), cookies only there.
+URL_PREFIX = shared.url_prefix(service=SERVICE_NAME)
+ADMIN_URL_PREFIX, STATIC_URL = f"{URL_PREFIX[1:]}admin/", f"{URL_PREFIX}static/"
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = URL_PREFIX
 # Public catalogue reads are cached (catalog_service.catalog.public_cache), in the broker's Redis unless
 # CATALOG_CACHE_URL says otherwise, for CATALOG_CACHE_SECONDS at the most.
 CACHES = shared.cache_settings(
@@ -45,7 +49,13 @@ SPECTACULAR_SETTINGS = shared.spectacular_settings(
 )
 
 ADMIN_ROLE_PERMISSIONS = {
-    "catalog_manager": ["catalog.*", "reservations.view_*", "messaging.view_*"],
+    "catalog_manager": [
+        "catalog.*",
+        "reservations.view_*",
+        "messaging.view_*",
+        "messaging.change_deadletter",  # replay, discard
+        "messaging.change_outboxmessage",  # send now
+    ],
     "order_operator": ["catalog.view_*", "reservations.view_*"],
 }
 

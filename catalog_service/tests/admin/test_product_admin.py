@@ -9,7 +9,7 @@ from catalog_service.catalog.models import Product, Stock
 from tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
-CHANGELIST = "/admin/catalog/product/"
+CHANGELIST = "/catalog/admin/catalog/product/"
 
 
 def changelist_post(products, *, prices, stocks, action="", selected=()) -> dict:
@@ -89,7 +89,7 @@ def test_adding_a_product_with_its_stock_inline(operator):
     category = CategoryFactory()
 
     response = operator.post(
-        "/admin/catalog/product/add/",
+        "/catalog/admin/catalog/product/add/",
         {
             "sku": "ADM-1",
             "name": "Admin Mug",
@@ -118,7 +118,7 @@ def test_a_product_added_without_stock_gets_an_empty_stock_row(operator):
     category = CategoryFactory()
 
     operator.post(
-        "/admin/catalog/product/add/",
+        "/catalog/admin/catalog/product/add/",
         {
             "sku": "ADM-2",
             "name": "No stock yet",
@@ -142,7 +142,7 @@ def test_a_duplicate_sku_in_the_admin_is_a_form_error(operator):
     existing = ProductFactory(sku="DUP-1")
 
     response = operator.post(
-        "/admin/catalog/product/add/",
+        "/catalog/admin/catalog/product/add/",
         {
             "sku": "DUP-1",
             "name": "Copy",
@@ -205,7 +205,7 @@ def test_csv_export_of_the_selected_products(operator):
 def test_products_cannot_be_deleted_in_the_admin_only_deactivated(operator):
     product = ProductFactory()
 
-    response = operator.post(f"/admin/catalog/product/{product.pk}/delete/", {"post": "yes"})
+    response = operator.post(f"/catalog/admin/catalog/product/{product.pk}/delete/", {"post": "yes"})
 
     assert response.status_code == 403
     assert Product.objects.filter(pk=product.pk).exists()
@@ -214,7 +214,7 @@ def test_products_cannot_be_deleted_in_the_admin_only_deactivated(operator):
 def test_the_product_change_page_shows_the_stock_inline(operator):
     product = ProductFactory(stock__available=6)
 
-    response = operator.get(f"/admin/catalog/product/{product.pk}/change/")
+    response = operator.get(f"/catalog/admin/catalog/product/{product.pk}/change/")
 
     assert response.status_code == 200
     assert 'name="stock-0-available"' in response.content.decode()

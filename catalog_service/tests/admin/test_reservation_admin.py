@@ -10,7 +10,7 @@ from catalog_service.reservations.models import Reservation, ReservationLine
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = "/admin/reservations/reservation/"
+CHANGELIST = "/catalog/admin/reservations/reservation/"
 
 
 def reservation() -> Reservation:

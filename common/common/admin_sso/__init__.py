@@ -2,10 +2,12 @@
 
 An operator has one account, in users_service. The admin login form of these
 services sends the username and password to users_service's token endpoint
-(``USERS_SERVICE_URL``, timeout ``ADMIN_SSO_TIMEOUT_SECONDS``), verifies the
+(``USERS_SERVICE_URL``, timeout ``ADMIN_SSO_TIMEOUT_SECONDS``, through users_service's circuit
+breaker, ``common.remote_calls``), verifies the
 access token it gets back with ``common.auth`` (signature, issuer, expiry),
 requires ``is_staff`` in its claims, and mirrors a local staff user
-(get_or_create by username, no usable local password):
+(get_or_create by username, no usable local password; a local account of that name with a
+usable password is not a mirror and is never taken over):
 
 - ``is_superuser`` comes from the claim;
 - permissions come from the ``roles`` claim through the service's

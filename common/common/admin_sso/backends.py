@@ -13,6 +13,7 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.http import HttpRequest
 
+from common import remote_calls
 from common.auth.tokens import Claims, InvalidToken, decode_token
 
 if TYPE_CHECKING:  # django-stubs' name for the class of settings.AUTH_USER_MODEL
@@ -51,17 +52,23 @@ class UsersServiceBackend(ModelBackend):
         if claims is None or not claims.get("is_staff"):
             return None
         user = operator_mirror(claims=claims)
-        return user if self.user_can_authenticate(user) else None
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def _claims_from_users_service(self, request: HttpRequest | None, *, username: str, password: str) -> Claims | None:
         url = f"{_sso_settings().USERS_SERVICE_URL.rstrip('/')}/api/v1/auth/token/"
+        # The login is the browser's: users_service counts its failures per the browser's address where it trusts
+        # this service as a proxy (the gateway's trusted-proxy rule), as this service's login form already has.
+        client_address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+        forwarded = {"X-Forwarded-For": client_address} if client_address else {}
         try:
-            response = requests.post(
-                url,
-                json={"username": username, "password": password},
-                timeout=_sso_settings().ADMIN_SSO_TIMEOUT_SECONDS,
+            response = remote_calls.call(
+                remote_calls.USERS_SERVICE,
+                lambda timeout: requests.post(
+                    url, json={"username": username, "password": password}, headers=forwarded, timeout=timeout
+                ),
+                read_timeout=_sso_settings().ADMIN_SSO_TIMEOUT_SECONDS,
             )
-        except requests.RequestException as error:
+        except remote_calls.RemoteUnavailable as error:
             logger.warning("admin login: users_service at %s unreachable: %s", url, error)
             _explain(request, UNREACHABLE)
             return None
@@ -69,9 +76,6 @@ class UsersServiceBackend(ModelBackend):
             _explain(request, LOCKED_OUT)
             return None
         if response.status_code != 200:
-            if response.status_code >= 500:
-                logger.warning("admin login: users_service answered %s", response.status_code)
-                _explain(request, UNREACHABLE)
             return None
         try:
             return decode_token(response.json()["access"])
@@ -103,12 +107,20 @@ def role_permissions(*, roles: Iterable[str]) -> list[Permission]:
 
 
 @transaction.atomic
-def operator_mirror(*, claims: Claims) -> "_User":
-    """Create or update the local staff user standing for the operator of these verified ``claims``."""
+def operator_mirror(*, claims: Claims) -> "_User | None":
+    """Create or update the local staff user standing for the operator of these verified ``claims``.
+
+    A mirror never has a usable password (it is made without one). A local account of the same name that has
+    one (a break-glass account of ``createsuperuser``) is not a mirror and is never taken over: None, and the
+    login falls through to Django's own check of the local password.
+    """
     User = get_user_model()  # noqa: N806
     user, created = User.objects.select_for_update().get_or_create(username=claims["username"])
     if created:
         user.set_unusable_password()
+    elif user.has_usable_password():
+        logger.warning("admin login: %r is a local account here, not a mirror; single sign-on refused", user.username)
+        return None
     user.is_staff = True
     user.is_active = True
     user.is_superuser = bool(claims.get("is_superuser"))

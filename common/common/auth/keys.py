@@ -11,6 +11,10 @@ Three sources, used together:
   ``kid`` triggers a refetch (at most every ``JWT_JWKS_MIN_REFETCH_SECONDS``),
   so a newly rotated key is picked up at once. When users_service cannot be
   reached the keys already fetched stay in use, so verification keeps working.
+  The fetch goes through users_service's circuit breaker (``common.remote_calls``):
+  while users_service is down, a worker stops trying after a few failures. The
+  last JWKS fetched is also kept in the service's cache (Redis), so a worker
+  started while users_service is down verifies with what another one fetched.
 """
 
 import json
@@ -23,9 +27,13 @@ from functools import lru_cache
 import jwt
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 from jwt.algorithms import AllowedPublicKeys
+from redis.exceptions import RedisError
+
+from common import remote_calls
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +82,43 @@ class PublicKeys:
     def _refetch(self, url: str, now: float) -> None:
         self._remote.attempted_at = now
         try:
-            response = requests.get(url, timeout=settings.JWT_JWKS_TIMEOUT_SECONDS)
+            response = remote_calls.call(
+                remote_calls.USERS_SERVICE,
+                lambda timeout: requests.get(url, timeout=timeout),
+                read_timeout=settings.JWT_JWKS_TIMEOUT_SECONDS,
+            )
             response.raise_for_status()
-            keys = _keys_from_jwks(response.json())
-        except (requests.RequestException, ValueError, jwt.PyJWTError) as error:
-            # Keep verifying with the keys we have; users_service may be restarting.
+            jwks = response.json()
+            keys = _keys_from_jwks(jwks)
+        except (remote_calls.RemoteUnavailable, requests.RequestException, ValueError, jwt.PyJWTError) as error:
+            # Keep verifying with the keys we have; users_service may be restarting. A process that has none
+            # yet (started while users_service is down) takes the copy another process of the service shared.
             logger.warning("could not refresh the JWKS from %s: %s", url, error)
+            if not self._remote.keys:
+                self._remote.keys = _shared_copy()
             return
         self._remote = _RemoteKeys(keys=keys, fetched_at=now, attempted_at=now)
+        _share(jwks)
+
+
+SHARED_JWKS_KEY = "auth:jwks"
+
+
+def _share(jwks: object) -> None:
+    """Keep the JWKS fetched last in the service's cache (Redis), for its processes that could not fetch it."""
+    try:
+        cache.set(SHARED_JWKS_KEY, json.dumps(jwks), timeout=None)
+    except RedisError as error:
+        logger.warning("the JWKS fetched was not shared: %s", error)
+
+
+def _shared_copy() -> dict[str, AllowedPublicKeys]:
+    try:
+        shared = cache.get(SHARED_JWKS_KEY)
+        return _keys_from_jwks(json.loads(shared)) if shared else {}
+    except (RedisError, ValueError, jwt.PyJWTError) as error:
+        logger.warning("no shared copy of the JWKS: %s", error)
+        return {}
 
 
 def _configured_keys() -> dict[str, AllowedPublicKeys]:

@@ -2,6 +2,8 @@
 
 from typing import TYPE_CHECKING
 
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
 from rest_framework import permissions
 from rest_framework.request import Request
 
@@ -18,6 +20,20 @@ def has_role(user: object, role: str) -> bool:
         return False
     checker = getattr(user, "has_role", None)
     return bool(checker and checker(role))
+
+
+def anonymous_may_call(view_class: "type[APIView]", method: str) -> bool:
+    """Whether the permissions of ``view_class`` let a caller without credentials make a ``method`` request.
+
+    About who may call, not what succeeds: the view may still refuse the input. The OpenAPI schema says so
+    (``common.openapi.AutoSchema``), and each service's route walk holds it to an explicit public list.
+    """
+    http_request = HttpRequest()
+    http_request.method = method.upper()
+    request = Request(http_request)
+    request.user = AnonymousUser()
+    view = view_class()
+    return all(permission.has_permission(request, view) for permission in view.get_permissions())
 
 
 class IsCatalogManagerOrReadOnly(permissions.BasePermission):

@@ -21,6 +21,8 @@ from django.core.signals import setting_changed
 from common.auth.keys import KeyNotFound, public_keys
 
 ALGORITHM = "RS256"
+# Header parameters that point at a key or carry one (RFC 7515 4.1.2-4.1.6): a forger's way to pick the key.
+KEY_LOCATING_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c"})
 REQUIRED_CLAIMS = ["user_id", "username", "token_type", "jti", "iat", "exp", "iss"]
 # What a hostile token can make PyJWT raise (an ``exp`` of 1e400 is an OverflowError, not a PyJWTError).
 _UNTRUSTWORTHY = (jwt.PyJWTError, ValueError, TypeError, OverflowError, KeyError)
@@ -137,6 +139,9 @@ def _verify(token: str) -> Claims:
         raise InvalidToken("Malformed token.") from error
     if header.get("alg") != ALGORITHM:
         raise InvalidToken(f"Only {ALGORITHM} tokens are accepted.")
+    if KEY_LOCATING_HEADERS & set(header):
+        # A token must not say where its key is: keys come only from this service's own sources (by kid).
+        raise InvalidToken("Token headers that name or carry a key (jku, x5u, jwk, x5c) are refused.")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise InvalidToken("Token has no key id (kid).")

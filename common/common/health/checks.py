@@ -6,9 +6,10 @@ nothing more. Why it failed (host, port, the exception's text) goes to the log, 
 
 import logging
 
-import redis
 from django.conf import settings
 from django.db import connections
+
+from common import redis_servers
 
 CHECK_TIMEOUT_SECONDS = 2
 UNAVAILABLE = "unavailable"
@@ -23,9 +24,9 @@ def database_check() -> None:
 
 
 def broker_check() -> None:
-    """Raise if the Redis broker does not answer a PING."""
-    client = redis.Redis.from_url(
-        settings.CELERY_BROKER_URL,
+    """Raise if the Redis broker (the master, behind Sentinel) does not answer a PING."""
+    client = redis_servers.redis_client(
+        settings.REDIS_URL,
         socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
         socket_timeout=CHECK_TIMEOUT_SECONDS,
     )
@@ -33,6 +34,7 @@ def broker_check() -> None:
         client.ping()
     finally:
         client.close()
+        client.connection_pool.disconnect()  # a Sentinel-managed pool is not closed with its client
 
 
 READINESS_CHECKS = {"database": database_check, "broker": broker_check}

@@ -1,11 +1,15 @@
 """Outbox, inbox and dead letters in every service's admin, with their states.
 
 Read-only: rows are written only by the messaging code; operators look and act through the actions.
+An action (send now, replay, discard) is offered to, and run for, only an operator holding the model's
+``change`` permission (``messaging.change_deadletter``, ``messaging.change_outboxmessage``), which the
+service's ``ADMIN_ROLE_PERMISSIONS`` grant to the role that runs its messages; viewing needs ``view``.
 """
 
 from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -24,6 +28,18 @@ else:
     _OutboxMessageAdminBase = _InboxMessageAdminBase = _DeadLetterAdminBase = admin.ModelAdmin
 
 
+class OperateActionsMixin:
+    """``@admin.action(permissions=["operate"])``: the model's ``change`` permission, although the rows are read-only.
+
+    ``ReadOnlyAdminMixin`` refuses ``change`` to everyone (no edit form), so the actions ask for the
+    permission itself rather than for ``has_change_permission``.
+    """
+
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        opts = self.model._meta  # type: ignore[attr-defined]  # the ModelAdmin's model
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+
 class OutboxStateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
@@ -40,7 +56,7 @@ class OutboxStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdminMixin, _OutboxMessageAdminBase):
+class OutboxMessageAdmin(OperateActionsMixin, ReadOnlyAdminMixin, _OutboxMessageAdminBase):
     list_display = ["id", "name", "state", "attempts", "created_at", "sent_at", "short_error"]
     list_filter = [OutboxStateFilter, "name"]
     search_fields = ["=id", "name"]
@@ -56,7 +72,7 @@ class OutboxMessageAdmin(ReadOnlyAdminMixin, _OutboxMessageAdminBase):
     def short_error(self, message: OutboxMessage) -> str:
         return message.last_error[:120]
 
-    @admin.action(description="Send the selected unsent messages now")
+    @admin.action(description="Send the selected unsent messages now", permissions=["operate"])
     def send_now(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
         sent, error = outbox_send_now(messages=queryset.filter(sent_at__isnull=True).order_by("created_at"))
         self.message_user(request, f"{sent} message(s) sent.", messages.SUCCESS)
@@ -74,7 +90,7 @@ class InboxMessageAdmin(ReadOnlyAdminMixin, _InboxMessageAdminBase):
 
 
 @admin.register(DeadLetter)
-class DeadLetterAdmin(ReadOnlyAdminMixin, _DeadLetterAdminBase):
+class DeadLetterAdmin(OperateActionsMixin, ReadOnlyAdminMixin, _DeadLetterAdminBase):
     """The detail page is viewable; the actions are the only way to change a dead letter."""
 
     list_display = ["message_id", "name", "state", "attempts", "created_at", "updated_at", "short_error"]
@@ -97,7 +113,7 @@ class DeadLetterAdmin(ReadOnlyAdminMixin, _DeadLetterAdminBase):
     def short_error(self, dead_letter: DeadLetter) -> str:
         return dead_letter.error.splitlines()[0][:120] if dead_letter.error else ""
 
-    @admin.action(description="Replay the selected parked messages")
+    @admin.action(description="Replay the selected parked messages", permissions=["operate"])
     def replay(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
         replayed = 0
         for dead_letter in queryset.filter(state=DeadLetter.State.PARKED).order_by("created_at"):
@@ -109,7 +125,7 @@ class DeadLetterAdmin(ReadOnlyAdminMixin, _DeadLetterAdminBase):
             replayed += 1
         self.message_user(request, f"{replayed} message(s) replayed.", messages.SUCCESS)
 
-    @admin.action(description="Discard the selected parked messages")
+    @admin.action(description="Discard the selected parked messages", permissions=["operate"])
     def discard(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
         discarded = 0
         for dead_letter in queryset.filter(state=DeadLetter.State.PARKED):

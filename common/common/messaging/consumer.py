@@ -32,6 +32,8 @@ from django.utils import timezone
 from common.messaging import queries
 from common.messaging.contracts import Contract, InvalidMessage, JSONObject, contract_for
 from common.messaging.dead_letters import dead_letter_park
+from common.telemetry import metrics, tracing
+from common.telemetry import request_id as request_ids
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +70,36 @@ def retry_countdown(*, attempt: int) -> float:
     return countdown
 
 
+# What ``consume`` returns, as the outcome label of shop_messages_consumed_total.
+_OUTCOMES = {"applied": "applied", "duplicate": "duplicate", "dead_letter": "parked"}
+
+
 def consume(*, task: Task[..., str], contract: Contract, handler: Handler, message: object) -> str:
-    """Apply one delivery of a message (see the module docstring); return what happened."""
+    """Apply one delivery of a message (see the module docstring); return what happened, and count it.
+
+    The request id that came with the message (a header) is bound while it runs, with the message and order ids,
+    so the handler's log lines carry them and the messages it sends carry the request id on.
+    """
+    identity = message if isinstance(message, dict) else {}
+    payload = identity.get("payload")
+    order_id = str(payload.get("order_id") or "")[:64] if isinstance(payload, dict) else ""
+    message_id = str(identity.get("message_id") or "")[:64]
+    if order_id or message_id:
+        tracing.set_attributes(order_id=order_id, message_id=message_id)
+    received_request_id = request_ids.valid_request_id(getattr(task.request, request_ids.MESSAGE_HEADER, None))
+    with request_ids.bound(
+        request=received_request_id or "", order=order_id, message=message_id, task_name=contract.name
+    ):
+        try:
+            outcome = _consume(task=task, contract=contract, handler=handler, message=message)
+        except Retry:
+            metrics.message_consumed(message=contract.name, outcome="retried")
+            raise
+        metrics.message_consumed(message=contract.name, outcome=_OUTCOMES[outcome])
+        return outcome
+
+
+def _consume(*, task: Task[..., str], contract: Contract, handler: Handler, message: object) -> str:
     attempt = task.request.retries + 1
     try:
         message_id, payload = parse_envelope(contract=contract, message=message)
@@ -123,13 +153,24 @@ def consume(*, task: Task[..., str], contract: Contract, handler: Handler, messa
                 attempts=attempt,
             )
             return "dead_letter"
+    # One line per message applied: with the request id bound, grep on it finds the order's story in every service.
+    logger.info("%s %s: applied", contract.name, message_id)
     return "applied"
 
 
 def _park(*, message_id: uuid.UUID, name: str, queue: str, message: object, error: str, attempts: int) -> None:
     """Park a dead letter; if even that fails (database down), put the message back on the queue."""
     try:
-        dead_letter_park(message_id=message_id, name=name, queue=queue, message=message, error=error, attempts=attempts)
+        dead_letter_park(
+            message_id=message_id,
+            name=name,
+            queue=queue,
+            message=message,
+            error=error,
+            attempts=attempts,
+            trace_context=tracing.current_trace_context(),
+            request_id=request_ids.request_id.get(),
+        )
     except Exception as park_error:
         logger.exception("%s: could not park a dead letter, requeueing the message", name)
         raise Reject(f"could not park a dead letter: {park_error}", requeue=True) from park_error

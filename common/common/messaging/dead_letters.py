@@ -8,12 +8,24 @@ from django.utils import timezone
 
 from common.messaging import publisher
 from common.messaging.models import DeadLetter
+from common.telemetry import tracing
 
 
 def dead_letter_park(
-    *, message_id: uuid.UUID, name: str, queue: str, message: object, error: str, attempts: int
+    *,
+    message_id: uuid.UUID,
+    name: str,
+    queue: str,
+    message: object,
+    error: str,
+    attempts: int,
+    trace_context: str = "",
+    request_id: str = "",
 ) -> DeadLetter:
-    """Park ``message`` with its error; a message parked again (after a failed replay) is parked anew."""
+    """Park ``message`` with its error; a message parked again (after a failed replay) is parked anew.
+
+    ``trace_context`` and ``request_id`` are the failing delivery's: a replay links to that trace.
+    """
     now = timezone.now()
     parked = {
         "name": name,
@@ -21,6 +33,8 @@ def dead_letter_park(
         "message": json.loads(json.dumps(message, cls=DjangoJSONEncoder)),
         "error": error[:20000],
         "attempts": attempts,
+        "trace_context": trace_context,
+        "request_id": request_id,
         "state": DeadLetter.State.PARKED,
         "updated_at": now,
     }
@@ -43,7 +57,18 @@ def dead_letter_replay(*, dead_letter: DeadLetter) -> DeadLetter:
     if not isinstance(message, dict) or "message_id" not in message:
         # A malformed envelope is sent as it was; the consumer parks it again.
         message = {"message_id": str(dead_letter.message_id), "name": dead_letter.name, "malformed": message}
-    publisher.publish(envelope={**message, "message_id": str(dead_letter.message_id)}, queue=dead_letter.queue)
+    # A new trace, linked to the one the message failed in (its context is the parked delivery's).
+    with tracing.linked_span(
+        f"dead_letter replay {dead_letter.name}",
+        traceparent=dead_letter.trace_context,
+        attributes={"message_id": str(dead_letter.message_id), "dead_letter.id": dead_letter.pk},
+    ):
+        publisher.publish(
+            envelope={**message, "message_id": str(dead_letter.message_id)},
+            queue=dead_letter.queue,
+            trace_context=tracing.current_trace_context(),
+            request_id=dead_letter.request_id,
+        )
     DeadLetter.objects.filter(pk=dead_letter.pk, state=DeadLetter.State.PARKED).update(
         state=DeadLetter.State.REPLAYED, updated_at=timezone.now()
     )

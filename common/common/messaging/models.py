@@ -38,6 +38,11 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Times a publish was tried.")
     last_error = models.TextField(blank=True, default="")
+    # Where the message was written (common.telemetry): its trace context, so whoever sends it, when, sends it
+    # in the trace that caused it, and the request id that travels with it. A default in the database, so adding
+    # the columns rewrote no table.
+    trace_context = models.CharField(max_length=55, blank=True, default="", db_default="")
+    request_id = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at"]
@@ -98,6 +103,9 @@ class DeadLetter(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PARKED)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    # The failing delivery's trace context (its replay starts a new trace linked to it) and request id.
+    trace_context = models.CharField(max_length=55, blank=True, default="", db_default="")
+    request_id = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at"]

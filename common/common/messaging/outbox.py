@@ -27,6 +27,7 @@ from django.utils import timezone
 from common.messaging import publisher, queries
 from common.messaging.contracts import contract_for
 from common.messaging.models import OutboxMessage
+from common.telemetry import request_id, tracing
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ def enqueue(name: str, payload: Mapping[str, object]) -> OutboxMessage:
     payload_json = json.dumps(payload, cls=DjangoJSONEncoder)
     json_payload = json.loads(payload_json)
     contract.validate(json_payload)
+    if order_id := json_payload.get("order_id"):
+        tracing.set_attributes(order_id=str(order_id))
     message = OutboxMessage(
         id=uuid.uuid4(),
         name=name,
@@ -55,6 +58,9 @@ def enqueue(name: str, payload: Mapping[str, object]) -> OutboxMessage:
         version=contract.version,
         payload=json_payload,
         created_at=timezone.now(),
+        # The context now, not when it is sent: a message re-sent after a broker outage stays in its trace.
+        trace_context=tracing.current_trace_context(),
+        request_id=request_id.request_id.get(),
     )
     queries.outbox_insert(
         message_id=message.id,
@@ -63,6 +69,8 @@ def enqueue(name: str, payload: Mapping[str, object]) -> OutboxMessage:
         version=message.version,
         payload_json=payload_json,
         created_at=message.created_at,
+        trace_context=message.trace_context,
+        request_id=message.request_id,
     )
     transaction.on_commit(lambda: _publish_committed(message))
     return message
@@ -70,7 +78,7 @@ def enqueue(name: str, payload: Mapping[str, object]) -> OutboxMessage:
 
 def _publish_committed(message: OutboxMessage) -> None:
     try:
-        publisher.publish(envelope=message.envelope(source=_service_name()), queue=message.queue)
+        _publish(message)
     except publisher.PublishFailed as error:
         logger.warning("outbox: %s %s not sent (the relay will retry): %s", message.name, message.id, error)
         OutboxMessage.objects.filter(id=message.id, sent_at__isnull=True).update(
@@ -78,6 +86,15 @@ def _publish_committed(message: OutboxMessage) -> None:
         )
         return
     queries.outbox_mark_sent(message_id=message.id, sent_at=timezone.now())
+
+
+def _publish(message: OutboxMessage) -> None:
+    publisher.publish(
+        envelope=message.envelope(source=_service_name()),
+        queue=message.queue,
+        trace_context=message.trace_context,
+        request_id=message.request_id,
+    )
 
 
 def outbox_relay(*, batch_size: int | None = None, min_age_seconds: float | None = None) -> int:
@@ -109,7 +126,7 @@ def _relay_batch(*, batch_size: int, min_age_seconds: float) -> tuple[int, bool]
         failure: tuple[OutboxMessage, publisher.PublishFailed] | None = None
         for message in claimed:
             try:
-                publisher.publish(envelope=message.envelope(source=_service_name()), queue=message.queue)
+                _publish(message)
             except publisher.PublishFailed as error:
                 failure = (message, error)
                 break
@@ -132,7 +149,7 @@ def outbox_send_now(*, messages: Iterable[OutboxMessage]) -> tuple[int, str]:
         if message.sent_at:
             continue
         try:
-            publisher.publish(envelope=message.envelope(source=_service_name()), queue=message.queue)
+            _publish(message)
         except publisher.PublishFailed as error:
             last_error = str(error)
             OutboxMessage.objects.filter(id=message.id).update(attempts=F("attempts") + 1, last_error=last_error)

@@ -21,10 +21,23 @@ from common.messaging.models import InboxMessage, OutboxMessage
 @cache
 def _outbox_insert_sql() -> str:
     outbox = sql_names(OutboxMessage)
-    names = outbox.columns(("id", "name", "queue", "version", "payload", "created_at", "attempts", "last_error"))
+    names = outbox.columns(
+        (
+            "id",
+            "name",
+            "queue",
+            "version",
+            "payload",
+            "created_at",
+            "trace_context",
+            "request_id",
+            "attempts",
+            "last_error",
+        )
+    )
     return (
         f"INSERT INTO {outbox.table} ({names})"  # noqa: S608 - our own table
-        " VALUES (%s, %s, %s, %s, %s::jsonb, %s, 0, '')"
+        " VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s, 0, '')"
     )
 
 
@@ -57,10 +70,15 @@ def outbox_insert(
     version: int,
     payload_json: str,
     created_at: datetime.datetime,
+    trace_context: str,
+    request_id: str,
 ) -> None:
     """INSERT one unsent outbox row (no attempt yet, no error); ``payload_json`` is the payload's JSON text."""
     with connection.cursor() as cursor:
-        cursor.execute(_outbox_insert_sql(), [message_id, name, queue, version, payload_json, created_at])
+        cursor.execute(
+            _outbox_insert_sql(),
+            [message_id, name, queue, version, payload_json, created_at, trace_context, request_id],
+        )
 
 
 def outbox_mark_sent(*, message_id: uuid.UUID, sent_at: datetime.datetime) -> None:

@@ -64,7 +64,17 @@ SHARED_APPS = [
     "common.database",
     "common.health",
     "common.messaging",
+    "common.throttling",
+    "common.telemetry",
+    "common.strict_strings",
 ]
+
+
+def url_prefix(*, service: str) -> str:
+    """``"/catalog/"``: where the service serves its admin, docs, schema and static files, and where its cookies
+    apply. The same paths directly and through the gateway, which routes them to it unchanged (ARCHITECTURE.md,
+    Edge): nothing is rewritten, so no SCRIPT_NAME is needed."""
+    return f"/{service.removesuffix('_service')}/"
 
 
 def database_settings(env: environ.Env, *, service: str, schema: str) -> dict[str, Any]:
@@ -76,10 +86,17 @@ def database_settings(env: environ.Env, *, service: str, schema: str) -> dict[st
     config: dict[str, Any] = env.db_url("DATABASE_URL")
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
-    # The role's own search_path says the same; repeating it here keeps a test
-    # database or a differently provisioned server on the right schema.
-    config.setdefault("OPTIONS", {})["options"] = f"-c search_path={schema}"
-    config["OPTIONS"].setdefault("connect_timeout", 5)
+    config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    if env.bool("DATABASE_TRANSACTION_POOLING", default=False):
+        # Through PgBouncer in transaction pooling mode (README, "Postgres connections"): consecutive transactions
+        # of one Django connection may run on different server connections, so nothing may outlive a
+        # transaction. Django's server-side cursors (.iterator()) would; and PgBouncer refuses the ``options``
+        # startup parameter, so the schema comes from the role's own search_path (deploy/postgres/bootstrap.sql).
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        # The role's own search_path says the same; repeating it here keeps a test
+        # database or a differently provisioned server on the right schema.
+        config["OPTIONS"]["options"] = f"-c search_path={schema}"
     config["TEST"] = {"NAME": f"test_shop_{service}"}
     return {"default": config}
 
@@ -95,7 +112,8 @@ def cache_settings(
     """``CACHES``: Django's cache in Redis, shared by every worker process of the service.
 
     The location is ``location_variable`` (default: ``REDIS_URL``, the broker's
-    Redis). The one rule for key prefixes: every key starts with the service's
+    Redis), a ``redis://`` or ``sentinel://`` URL (``common.redis_servers``).
+    The one rule for key prefixes: every key starts with the service's
     name (``users_service:1:...``), as its other Redis keys do, so services (and
     the Celery keys in the same Redis database) never collide; tests put
     ``test-`` in front (``common.settings.test``). Never a per-process cache:
@@ -106,10 +124,16 @@ def cache_settings(
     return {
         "default": {
             "BACKEND": "common.cache.RedisCache",
-            "LOCATION": env.str(location_variable, default=env.str("REDIS_URL")),
+            # A list of one: Django would split a string at the commas of a sentinel:// URL's sentinels.
+            "LOCATION": [env.str(location_variable, default=env.str("REDIS_URL"))],
             "KEY_PREFIX": service,
             "TIMEOUT": timeout_seconds,
-            "OPTIONS": {"socket_connect_timeout": socket_timeout_seconds, "socket_timeout": socket_timeout_seconds},
+            "OPTIONS": {
+                "socket_connect_timeout": socket_timeout_seconds,
+                "socket_timeout": socket_timeout_seconds,
+                # redis:// or sentinel:// (common.redis_servers), as the broker.
+                "pool_class": "common.redis_servers.ConnectionPool",
+            },
         }
     }
 

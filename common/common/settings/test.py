@@ -10,13 +10,16 @@ from typing import Any
 
 import environ
 
+from common import redis_servers
+
 env = environ.Env()
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast hashing in tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_USE_FINDERS = True
 # Each service's tests use their own Redis database, apart from a running `up` system.
-CELERY_BROKER_URL = env.str("TEST_REDIS_URL", default=env.str("REDIS_URL"))
+REDIS_URL = env.str("TEST_REDIS_URL", default=env.str("REDIS_URL"))
+CELERY_BROKER_URL = redis_servers.celery_broker_url(REDIS_URL)
 
 
 def cache_settings_for_tests(caches: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -27,6 +30,6 @@ def cache_settings_for_tests(caches: dict[str, dict[str, Any]]) -> dict[str, dic
     shares the database).
     """
     return {
-        alias: {**cache, "LOCATION": CELERY_BROKER_URL, "KEY_PREFIX": f"test-{cache['KEY_PREFIX']}"}
+        alias: {**cache, "LOCATION": [REDIS_URL], "KEY_PREFIX": f"test-{cache['KEY_PREFIX']}"}
         for alias, cache in caches.items()
     }

@@ -14,16 +14,20 @@ Usage::
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from common import remote_calls
 from common.auth.deactivations.services import deactivation_record
 from common_testing.auth_contract import closed_port_url
 
 PASSWORD = "operator-password-71"
+ADMIN = f"/{settings.ADMIN_URL_PREFIX}"
 
 
 class FakeUsersService:
@@ -32,10 +36,12 @@ class FakeUsersService:
     def __init__(self, signer) -> None:
         self.accounts: dict[str, dict] = {}
         self.status_override: int | None = None
+        self.forwarded_for: list[str | None] = []  # the X-Forwarded-For of each request, in order
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - the http.server API
+                fake.forwarded_for.append(self.headers.get("X-Forwarded-For"))
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 claims = fake.accounts.get(body.get("username"))
                 if fake.status_override:
@@ -69,6 +75,7 @@ class FakeUsersService:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("own_cache_prefix")  # failed logins are counted in the service's Redis cache
 class AdminSingleSignOnContract:
     role: str
     granted_permission: str
@@ -81,8 +88,10 @@ class AdminSingleSignOnContract:
         yield fake
         fake.stop()
 
-    def log_in(self, client, username: str, password: str = PASSWORD):
-        return client.post("/admin/login/?next=/admin/", {"username": username, "password": password})
+    def log_in(self, client, username: str, password: str = PASSWORD, *, address: str = "127.0.0.1"):
+        return client.post(
+            f"{ADMIN}login/?next={ADMIN}", {"username": username, "password": password}, REMOTE_ADDR=address
+        )
 
     def test_a_staff_operator_logs_in_and_gets_the_permissions_of_their_role(self, client, users_service):
         users_service.add("olivia", is_staff=True, roles=[self.role])
@@ -90,8 +99,8 @@ class AdminSingleSignOnContract:
         response = self.log_in(client, "olivia")
 
         assert response.status_code == 302, response.content[:2000]
-        assert response["Location"] == "/admin/"
-        assert client.get("/admin/").status_code == 200
+        assert response["Location"] == ADMIN
+        assert client.get(ADMIN).status_code == 200
         operator = get_user_model().objects.get(username="olivia")
         assert operator.is_staff
         assert not operator.is_superuser
@@ -125,7 +134,7 @@ class AdminSingleSignOnContract:
         assert response.status_code == 200
         assert b"staff account" in response.content
         assert not get_user_model().objects.filter(username="carl").exists()
-        assert client.get("/admin/").status_code == 302
+        assert client.get(ADMIN).status_code == 302
 
     def test_a_wrong_password_is_refused(self, client, users_service):
         users_service.add("olivia", is_staff=True)
@@ -141,7 +150,7 @@ class AdminSingleSignOnContract:
         response = self.log_in(client, "olivia")
 
         assert response.status_code == 200
-        assert b"cannot be reached" in response.content
+        assert b"users_service is unreachable" in response.content
 
     def test_a_lockout_at_users_service_is_explained(self, client, users_service):
         users_service.add("olivia", is_staff=True)
@@ -163,14 +172,82 @@ class AdminSingleSignOnContract:
     def test_deactivation_in_users_service_ends_the_admin_session(self, client, users_service):
         users_service.add("olivia", is_staff=True, roles=[self.role])
         self.log_in(client, "olivia")
-        assert client.get("/admin/").status_code == 200
+        assert client.get(ADMIN).status_code == 200
 
         deactivation_record(user_id=900, username="olivia", deactivated_at=timezone.now())
 
-        assert client.get("/admin/").status_code == 302
+        assert client.get(ADMIN).status_code == 302
 
     def test_a_local_break_glass_superuser_still_logs_in(self, client, users_service, settings):
         get_user_model().objects.create_superuser("breakglass", "b@example.com", PASSWORD)
         settings.USERS_SERVICE_URL = closed_port_url().rsplit("/.well-known", 1)[0]
 
         assert self.log_in(client, "breakglass").status_code == 302
+
+    def test_a_local_account_of_the_same_name_is_not_taken_over(self, client, users_service):
+        # given: a local account (break-glass, with its own password) and an operator of users_service of that name
+        local = get_user_model().objects.create_user("shared-name", "local@example.com", "the-local-password-93")
+        users_service.add("shared-name", is_staff=True, is_superuser=True)
+
+        # when: someone logs in with users_service's password for that name
+        response = self.log_in(client, "shared-name")
+
+        # then: refused, and the local account is as it was
+        assert response.status_code == 200
+        assert client.get(ADMIN).status_code == 302
+        local.refresh_from_db()
+        assert not local.is_staff
+        assert not local.is_superuser
+        assert local.check_password("the-local-password-93")
+
+    def test_failed_logins_lock_the_operator_out_whatever_the_address(self, client, users_service, settings):
+        settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+        users_service.add("olivia", is_staff=True)
+        for n in range(3):
+            assert self.log_in(client, "olivia", password="guess", address=f"10.0.0.{n}").status_code == 200
+        asked = len(users_service.forwarded_for)
+
+        response = self.log_in(client, "olivia", address="10.9.9.9")  # the right password, another address
+
+        assert b"Too many failed logins" in response.content
+        assert client.get(ADMIN).status_code == 302
+        assert len(users_service.forwarded_for) == asked  # refused here, before users_service is asked
+
+    def test_failed_logins_are_counted_per_browser_address_not_per_server(self, client, users_service, settings):
+        # given: one address has guessed at several operators' passwords
+        settings.LOGIN_FAILURES_PER_ADDRESS = 4
+        users_service.add("olivia", is_staff=True)
+        for n in range(4):
+            self.log_in(client, f"guess-{n}", password="guess", address="10.0.0.66")
+
+        # then: that address is locked out, while an operator elsewhere logs in through the same server
+        assert b"Too many failed logins" in self.log_in(client, "olivia", address="10.0.0.66").content
+        assert self.log_in(client, "olivia", address="10.0.0.77").status_code == 302
+        # and users_service is told whose login it checks
+        assert users_service.forwarded_for[-1] == "10.0.0.77"
+
+    def test_a_failing_users_service_opens_the_breaker_and_the_page_answers_at_once(
+        self, client, users_service, settings
+    ):
+        # given: users_service answers 503
+        settings.REMOTE_CALL_FAILURES_TO_OPEN = 3
+        settings.REMOTE_CALL_OPEN_SECONDS = 60
+        settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+        users_service.add("olivia", is_staff=True)
+        users_service.status_override = 503
+
+        # when: an operator tries five times
+        pages = [self.log_in(client, "olivia") for _ in range(5)]
+
+        # then: each page says why, users_service was asked three times only, and no lockout was counted
+        for page in pages:
+            assert b"users_service is unreachable" in page.content
+        assert len(users_service.forwarded_for) == 3
+        started = time.monotonic()
+        assert b"users_service is unreachable" in self.log_in(client, "olivia").content
+        assert time.monotonic() - started < 2
+        # and: once users_service works again, the login after the open time probes and gets in
+        users_service.status_override = None
+        remote_calls.breaker(remote_calls.USERS_SERVICE).reset_timeout = 0.2  # the open time, made short
+        time.sleep(0.3)
+        assert self.log_in(client, "olivia").status_code == 302

@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import jwt
 import pytest
 
+from common import remote_calls
+from common.auth.keys import public_keys
 from common_testing.auth import TestSigner
 
 
@@ -65,6 +67,7 @@ class JwksServer:
 
     def __init__(self, jwks: dict) -> None:
         self.jwks = jwks  # what it serves; a test may publish another key set at any time
+        self.status = 200  # a test may make it fail (503: users_service up but not working)
         self.requests = 0
         server = self
 
@@ -72,7 +75,7 @@ class JwksServer:
             def do_GET(self):  # noqa: N802 - the http.server API
                 server.requests += 1
                 body = json.dumps(server.jwks).encode()
-                self.send_response(200)
+                self.send_response(server.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -101,6 +104,7 @@ def closed_port_url() -> str:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("own_cache_prefix")  # the JWKS a service fetched is shared through its cache
 class TokenVerificationContract:
     """Subclass with ``url`` set to a GET of the service that requires an authenticated caller."""
 
@@ -169,6 +173,25 @@ class TokenVerificationContract:
 
     def test_an_unknown_kid_is_401(self, api_client, signer, claims):
         response = self.get(api_client, TestSigner(kid="nobody-knows-this-key").token(**claims))
+
+        self.assert_unauthorized(response)
+
+    @pytest.mark.parametrize("header", ["jku", "x5u", "jwk", "x5c"])
+    def test_a_token_whose_header_names_or_carries_its_key_is_401(self, api_client, signer, claims, header):
+        # Signed by a key the service trusts, so only the header parameter can make it fail.
+        public_jwk = signer.jwks["keys"][0]
+        values = {
+            "jku": "https://evil.example/jwks.json",
+            "x5u": "https://evil.example/cert.pem",
+            "jwk": public_jwk,
+            "x5c": ["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"],
+        }
+        valid = jwt.decode(signer.token(**claims), options={"verify_signature": False})
+        token = jwt.encode(
+            valid, signer.private_key, algorithm="RS256", headers={"kid": signer.kid, header: values[header]}
+        )
+
+        response = self.get(api_client, token)
 
         self.assert_unauthorized(response)
 
@@ -288,3 +311,78 @@ class TokenVerificationContract:
             assert self.get(api_client, signer.token(**claims)).status_code == 200
         finally:
             jwks_server.stop()
+
+    def test_a_storm_of_unknown_kids_fetches_the_jwks_at_most_once_per_refetch_interval(
+        self, api_client, signer, settings, claims
+    ):
+        # given: keys from users_service's JWKS only, with the settings' real refetch limit (not lowered)
+        assert settings.JWT_JWKS_MIN_REFETCH_SECONDS >= 10
+        jwks_server = JwksServer(signer.jwks)
+        settings.JWT_PUBLIC_JWKS = {}
+        settings.JWT_JWKS_URL = jwks_server.url
+        try:
+            stranger = TestSigner(issuer=signer.issuer)
+            valid = jwt.decode(stranger.token(**claims), options={"verify_signature": False})
+            storm = [
+                jwt.encode(valid, stranger.private_key, algorithm="RS256", headers={"kid": f"storm-{n}"})
+                for n in range(40)
+            ]
+            assert self.get(api_client, signer.token(**claims)).status_code == 200
+            fetched = jwks_server.requests
+            started = time.monotonic()
+
+            # when: a storm of tokens with kids nobody published
+            responses = [self.get(api_client, token) for token in storm]
+
+            # then: every one is refused, and none of them made the service ask users_service again
+            for response in responses:
+                self.assert_unauthorized(response)
+            assert time.monotonic() - started < settings.JWT_JWKS_MIN_REFETCH_SECONDS
+            assert jwks_server.requests == fetched == 1
+        finally:
+            jwks_server.stop()
+
+    def test_a_failing_jwks_opens_the_breaker_and_a_probe_closes_it(self, api_client, signer, settings, claims):
+        # given: users_service answers its JWKS with 503, and nothing limits refetches but the breaker
+        jwks_server = JwksServer(signer.jwks)
+        jwks_server.status = 503
+        settings.JWT_PUBLIC_JWKS = {}
+        settings.JWT_JWKS_URL = jwks_server.url
+        settings.JWT_JWKS_MIN_REFETCH_SECONDS = 0
+        settings.REMOTE_CALL_FAILURES_TO_OPEN = 3
+        settings.REMOTE_CALL_OPEN_SECONDS = 60
+        try:
+            # when: ten callers need the key
+            for _ in range(10):
+                self.assert_unauthorized(self.get(api_client, signer.token(**claims)))
+
+            # then: the breaker opened after three failures and the other seven never reached users_service
+            assert jwks_server.requests == 3
+
+            # and: once users_service works again, the first call after the open time probes and closes it
+            jwks_server.status = 200
+            remote_calls.breaker(remote_calls.USERS_SERVICE).reset_timeout = 0.2  # the open time, made short
+            time.sleep(0.3)
+            assert self.get(api_client, signer.token(**claims)).status_code == 200
+            assert jwks_server.requests == 4
+        finally:
+            jwks_server.stop()
+
+    def test_a_process_that_never_fetched_the_jwks_verifies_with_the_copy_another_shared(
+        self, api_client, signer, settings, claims
+    ):
+        # given: one process of the service fetched users_service's JWKS
+        jwks_server = JwksServer(signer.jwks)
+        settings.JWT_PUBLIC_JWKS = {}
+        settings.JWT_JWKS_URL = jwks_server.url
+        try:
+            assert self.get(api_client, signer.token(**claims)).status_code == 200
+        finally:
+            jwks_server.stop()
+
+        # when: users_service is down and a process that has fetched nothing verifies a token
+        public_keys.reset()
+
+        # then: it verifies with the copy in the service's cache, and still refuses other keys
+        assert self.get(api_client, signer.token(**claims)).status_code == 200
+        self.assert_unauthorized(self.get(api_client, TestSigner(kid=signer.kid).token(**claims)))

@@ -86,7 +86,7 @@ class DeactivationContract:
         token = signer.bearer(user_id=510, username="gone", iat=int(time.time()) - 10)
         assert api_client.get(self.url, **token).status_code == 401
 
-        settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # (resets the snapshot, as a restart would not)
+        settings.REDIS_URL = "redis://127.0.0.1:1/0"  # (resets the snapshot, as a restart would not)
         store._snapshot._deactivated_at = {510: time.time()}
 
         assert api_client.get(self.url, **token).status_code == 401

@@ -14,11 +14,14 @@ import subprocess
 import sys
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.db import OperationalError
 from django.test import override_settings
+from redis.sentinel import MasterNotFoundError, SentinelConnectionPool
 
+from common import redis_servers
 from common.health import checks
 from common_testing.library_patches import (
     test_kombu_patches_are_installed,
@@ -31,6 +34,15 @@ from common_testing.messaging_queries import (
     test_outbox_insert_writes_an_unsent_row,
     test_outbox_mark_sent_marks_an_unsent_row_once_without_waiting_for_the_disk,
 )
+from common_testing.telemetry import (
+    test_a_failing_span_export_is_dropped_and_counted_never_raised,
+    test_a_log_line_is_one_json_object_with_the_contract_fields,
+    test_a_safe_request_id_is_kept_and_returned,
+    test_an_outbox_row_stores_the_trace_context_and_request_id_of_when_it_was_written,
+    test_an_unsafe_request_id_is_replaced_and_never_reflected,
+    test_spans_go_to_the_traces_file_as_json_lines,
+    test_the_sampler_makes_no_trace_of_broker_polling_or_periodic_ticks,
+)
 
 __all__ = [
     # common's own tests, run in every service (common has no suite of its own): its hand-written SQL
@@ -42,6 +54,19 @@ __all__ = [
     "test_outbox_mark_sent_marks_an_unsent_row_once_without_waiting_for_the_disk",
     "test_patched_internals_are_the_code_the_patches_were_checked_against",
     "test_patched_libraries_are_the_versions_the_patches_were_checked_against",
+    # common.telemetry: request ids, log lines, the trace context of an outbox row, sampling, export.
+    "test_a_failing_span_export_is_dropped_and_counted_never_raised",
+    "test_a_log_line_is_one_json_object_with_the_contract_fields",
+    "test_a_safe_request_id_is_kept_and_returned",
+    "test_an_outbox_row_stores_the_trace_context_and_request_id_of_when_it_was_written",
+    "test_an_unsafe_request_id_is_replaced_and_never_reflected",
+    "test_spans_go_to_the_traces_file_as_json_lines",
+    "test_the_sampler_makes_no_trace_of_broker_polling_or_periodic_ticks",
+    # common.redis_servers: sentinel:// URLs.
+    "test_a_sentinel_url_names_the_sentinels_the_master_and_the_database",
+    "test_a_sentinel_url_becomes_kombus_broker_url_and_master_name_while_a_redis_url_stays_as_it_is",
+    "test_a_sentinel_url_without_a_master_is_refused_without_its_password",
+    "test_the_cache_asks_the_sentinels_for_the_master_of_a_sentinel_url",
     # The service's own contract.
     "test_admin_login_page_renders",
     "test_application_error_is_answered_in_the_common_error_shape",
@@ -93,7 +118,7 @@ def test_readiness_is_200_when_database_and_broker_answer(client):
 
 @pytest.mark.django_db
 def test_readiness_is_503_naming_the_broker_when_it_is_down(client, caplog):
-    with override_settings(CELERY_BROKER_URL="redis://127.0.0.1:9/0"):
+    with override_settings(REDIS_URL="redis://127.0.0.1:9/0"):
         response = client.get("/health/ready/")
 
     assert response.status_code == 503
@@ -148,7 +173,7 @@ def test_the_admin_names_its_service_and_its_cookies_are_its_own(client):
 
 
 def test_schema_is_openapi_3(client):
-    response = client.get("/api/schema/", {"format": "json"})
+    response = client.get(f"{settings.URL_PREFIX}api/schema/", {"format": "json"})
 
     assert response.status_code == 200
     schema = response.json()
@@ -165,7 +190,7 @@ def test_schema_components_have_distinct_names(capsys):
 
 
 def test_docs_are_served_without_internet(client):
-    response = client.get("/api/docs/")
+    response = client.get(f"{settings.URL_PREFIX}api/docs/")
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -176,12 +201,12 @@ def test_docs_are_served_without_internet(client):
     addresses = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", html)
     assert addresses
     assert [address for address in addresses if not address.startswith("/") or address.startswith("//")] == []
-    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in addresses
+    assert f"{settings.STATIC_URL}drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in addresses
 
 
 @pytest.mark.django_db
 def test_admin_login_page_renders(client):
-    response = client.get("/admin/login/")
+    response = client.get(f"/{settings.ADMIN_URL_PREFIX}login/")
 
     assert response.status_code == 200
     assert 'name="password"' in response.content.decode()
@@ -369,3 +394,43 @@ def test_production_settings_refuse_to_start_without_their_secrets():
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_a_sentinel_url_names_the_sentinels_the_master_and_the_database():
+    location = redis_servers.sentinel_location("sentinel://:s3cret@10.0.0.1:26379,10.0.0.2,10.0.0.3:26380/shop/2")
+
+    assert location == redis_servers.SentinelLocation(
+        sentinels=(("10.0.0.1", 26379), ("10.0.0.2", 26379), ("10.0.0.3", 26380)),
+        master_name="shop",
+        db=2,
+        username=None,
+        password="s3cret",
+    )
+    assert redis_servers.sentinel_location("redis://127.0.0.1:6379/0") is None
+
+
+def test_a_sentinel_url_becomes_kombus_broker_url_and_master_name_while_a_redis_url_stays_as_it_is():
+    url = "sentinel://10.0.0.1:26379,10.0.0.2:26379/shop/1"
+
+    assert redis_servers.celery_broker_url(url) == "sentinel://10.0.0.1:26379/1;sentinel://10.0.0.2:26379/1"
+    assert redis_servers.celery_transport_options(url) == {"master_name": "shop"}
+    assert redis_servers.celery_broker_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    assert redis_servers.celery_transport_options("redis://127.0.0.1:6379/0") == {}
+
+
+def test_a_sentinel_url_without_a_master_is_refused_without_its_password():
+    with pytest.raises(ValueError, match="names no master") as refused:
+        redis_servers.sentinel_location("sentinel://:s3cret@10.0.0.1:26379")
+
+    assert "s3cret" not in str(refused.value)
+
+
+def test_the_cache_asks_the_sentinels_for_the_master_of_a_sentinel_url():
+    pool = redis_servers.ConnectionPool.from_url(
+        "sentinel://127.0.0.1:1,127.0.0.1:2/shop/3", socket_timeout=0.2, socket_connect_timeout=0.2
+    )
+
+    assert isinstance(pool, SentinelConnectionPool)
+    assert (pool.service_name, pool.connection_kwargs["db"]) == ("shop", 3)
+    with pytest.raises(MasterNotFoundError):  # no sentinel answers on those ports
+        redis.Redis(connection_pool=pool).ping()

@@ -30,6 +30,8 @@ def _insert_outbox_row(**overrides) -> uuid.UUID:
         "version": 1,
         "payload_json": '{"order_id": "o-1", "lines": [{"product_id": 7, "quantity": 2}]}',
         "created_at": timezone.now(),
+        "trace_context": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "request_id": "req-1",
         **overrides,
     }
     queries.outbox_insert(**values)
@@ -47,6 +49,7 @@ def test_outbox_insert_writes_an_unsent_row():
     assert row.payload == {"order_id": "o-1", "lines": [{"product_id": 7, "quantity": 2}]}
     assert row.created_at == created_at
     assert (row.sent_at, row.attempts, row.last_error) == (None, 0, "")
+    assert (row.trace_context, row.request_id) == ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "req-1")
 
 
 @pytest.mark.django_db

@@ -3,16 +3,21 @@ list, so a route that forgets its permissions (or a permissive default) fails a 
 
 from collections.abc import Iterator
 
-from django.contrib.auth.models import AnonymousUser
-from django.test import RequestFactory
+from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.request import Request
 from rest_framework.views import APIView
+
+from common.auth.permissions import anonymous_may_call
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # Public on every service: probes, and the OpenAPI schema and its docs page. The schema describes an API whose
 # routes and shapes are public knowledge (clients are generated from it); it holds no data.
-INFRASTRUCTURE_ROUTES = frozenset({"GET health/live/", "GET health/ready/", "GET api/schema/", "GET api/docs/"})
+# /metrics is for the scraper only: it refuses, as a 404, a request through a proxy or from outside the allowed
+# networks (common.telemetry.metrics_api), which the anonymous caller of this walk is not.
+_PREFIX = settings.URL_PREFIX.removeprefix("/")
+INFRASTRUCTURE_ROUTES = frozenset(
+    {"GET health/live/", "GET health/ready/", f"GET {_PREFIX}api/schema/", f"GET {_PREFIX}api/docs/", "GET metrics"}
+)
 
 
 def _routes(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[tuple[str, type[APIView]]]:
@@ -28,14 +33,9 @@ def _routes(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Itera
 def anonymous_routes() -> set[str]:
     """``"GET api/v1/products/"`` for every method of every DRF route whose permissions let anonymous callers
     through (the view may still refuse bad input: this is about who may call, not what succeeds)."""
-    allowed = set()
-    for route, view_class in _routes(get_resolver().url_patterns):
-        for method in METHODS:
-            if not hasattr(view_class, method):
-                continue
-            request = Request(RequestFactory().generic(method.upper(), "/"))
-            request.user = AnonymousUser()
-            view = view_class()
-            if all(permission.has_permission(request, view) for permission in view.get_permissions()):
-                allowed.add(f"{method.upper()} {route}")
-    return allowed
+    return {
+        f"{method.upper()} {route}"
+        for route, view_class in _routes(get_resolver().url_patterns)
+        for method in METHODS
+        if hasattr(view_class, method) and anonymous_may_call(view_class, method)
+    }

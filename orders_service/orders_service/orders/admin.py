@@ -42,7 +42,11 @@ class OrderAdmin(ExactIdSearchMixin, admin.ModelAdmin):
         # Orders are placed through the API (idempotency, saga); operators act through the actions.
         return False
 
-    @admin.action(description="Cancel the selected confirmed orders")
+    def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        # A deleted order would leave its reserved stock held and its saga half done: cancel it instead.
+        return False
+
+    @admin.action(description="Cancel the selected confirmed orders", permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         cancelled, refused = 0, 0
         for order_id in queryset.values_list("id", flat=True):
@@ -56,7 +60,10 @@ class OrderAdmin(ExactIdSearchMixin, admin.ModelAdmin):
         if refused:
             self.message_user(request, f"{refused} order(s) could not be cancelled in their status.", messages.WARNING)
 
-    @admin.action(description="Re-drive the selected pending or cancelling orders (send their message again)")
+    @admin.action(
+        description="Re-drive the selected pending or cancelling orders (send their message again)",
+        permissions=["change"],
+    )
     def redrive(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         redriven = sum(services.order_redrive(order_id=order_id) for order_id in queryset.values_list("id", flat=True))
         self.message_user(request, f"{redriven} order(s) re-driven.", messages.SUCCESS)

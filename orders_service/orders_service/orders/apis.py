@@ -1,5 +1,6 @@
 """The orders API: place (with an Idempotency-Key), list, detail, cancel."""
 
+import re
 import uuid
 from typing import Any, cast
 
@@ -25,7 +26,10 @@ from orders_service.orders import list_cache, selectors, services
 from orders_service.orders.json_bodies import order_row_as_json, request_fingerprint
 from orders_service.orders.models import Order, OrderLine
 
+# An Idempotency-Key is 1 to 255 visible ASCII characters (letters, digits, punctuation; no spaces or controls),
+# enough for a uuid or a key of the client's own making. Anything else is a 400 before any order is stored.
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]+$"
 
 
 class AuthenticatedRequest(Request):
@@ -58,8 +62,8 @@ class OrderLineInputSerializer(serializers.Serializer[None]):
 
 
 class OrderPlaceInputSerializer(serializers.Serializer[None]):
-    # max_length goes to the ListSerializer that many=True makes, which the stubs do not model.
-    items = OrderLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
+    # A ListField, so the schema states minItems and maxItems (a list serializer's bounds are not in it).
+    items = serializers.ListField(child=OrderLineInputSerializer(), min_length=1, max_length=MAX_LINES)
 
     def validate_items(self, items: list[dict[str, int]]) -> list[dict[str, int]]:
         product_ids = [item["product_id"] for item in items]
@@ -69,11 +73,14 @@ class OrderPlaceInputSerializer(serializers.Serializer[None]):
 
 
 @extend_validation_errors(["invalid_choice"], field_name="status", methods=["get"])
-@extend_validation_errors(["required", "max_length"], field_name="Idempotency-Key", methods=["post"])
+@extend_validation_errors(["required", "max_length", "invalid"], field_name="Idempotency-Key", methods=["post"])
+@extend_validation_errors(["invalid"], field_name="items", methods=["post"])  # a product twice
 class OrderPlaceApi(GenericAPIView[Order]):
     """``GET orders/``: the caller's orders (every order for an order operator). ``POST orders/``: place one."""
 
     permission_classes = [IsAuthenticated]
+    throttle_scope = "orders"  # per user, on placing orders only (common.throttling)
+    throttle_methods = ("POST",)
     serializer_class = OrderOutputSerializer
     filter_backends: list[type[BaseFilterBackend]] = []  # the filter is the explicit ``status`` parameter
 
@@ -107,11 +114,17 @@ class OrderPlaceApi(GenericAPIView[Order]):
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                OpenApiTypes.STR,
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+                    "pattern": IDEMPOTENCY_KEY_PATTERN,
+                },
                 OpenApiParameter.HEADER,
                 required=True,
                 description="A key of your choice, unique per order: a repeat of the same request returns the "
-                "first response; the same key with another body is a 422.",
+                "first response; the same key with another body is a 422. 1 to 255 visible ASCII characters "
+                "(letters, digits, punctuation; no spaces).",
             )
         ],
         request=OrderPlaceInputSerializer,
@@ -124,6 +137,11 @@ class OrderPlaceApi(GenericAPIView[Order]):
         if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
             raise ValidationError(
                 {"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]}, code="max_length"
+            )
+        if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+            raise ValidationError(
+                {"Idempotency-Key": ["Only visible ASCII characters: letters, digits and punctuation, no spaces."]},
+                code="invalid",
             )
         fingerprint = request_fingerprint(request.data)
         serializer = OrderPlaceInputSerializer(data=request.data)

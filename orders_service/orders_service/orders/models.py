@@ -34,6 +34,9 @@ class Order(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     driven_at = models.DateTimeField()
+    # The trace of the request that placed it (a W3C traceparent, common.telemetry): its cancel and re-drives
+    # continue that trace, so one order is one trace.
+    trace_context = models.CharField(max_length=55, blank=True, default="", db_default="")
 
     # Set by selectors.order_list's prefetch (to_attr), not a column.
     line_items: list["OrderLine"]

@@ -28,7 +28,7 @@ def _placeholder(model: type[models.Model], field_name: str) -> str:
 # ``ORDER_INSERT``: an order and its lines in one statement, where the ORM needs two (and more Python).
 # Parameters: the order's ``ORDER_INSERT_FIELDS``, then its id again, then the lines as two arrays (product
 # ids, quantities), unnested into rows.
-ORDER_INSERT_FIELDS = ("id", "user_id", "status", "created_at", "updated_at", "driven_at")
+ORDER_INSERT_FIELDS = ("id", "user_id", "status", "created_at", "updated_at", "driven_at", "trace_context")
 ORDER_INSERT = (
     f"WITH placed AS (INSERT INTO {_ORDER.table} ({_ORDER.columns(ORDER_INSERT_FIELDS)})"  # noqa: S608 - our tables
     f" VALUES ({', '.join(['%s'] * len(ORDER_INSERT_FIELDS))}))"

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from common.errors import ApplicationError, ConflictError
 from common.messaging import outbox
+from common.telemetry import metrics, tracing
 from orders_service.orders import queries
 from orders_service.orders.json_bodies import order_as_json
 from orders_service.orders.list_cache import order_list_changed
@@ -97,14 +98,25 @@ def order_place(*, user_id: int, lines: list[OrderLineInput]) -> Order:
     """
     now = timezone.now()
     order = Order(
-        id=uuid.uuid4(), user_id=user_id, status=Order.Status.PENDING, created_at=now, updated_at=now, driven_at=now
+        id=uuid.uuid4(),
+        user_id=user_id,
+        status=Order.Status.PENDING,
+        created_at=now,
+        updated_at=now,
+        driven_at=now,
+        trace_context=tracing.current_trace_context(),
     )
     order.line_items = [OrderLine(order=order, product_id=line.product_id, quantity=line.quantity) for line in lines]
     with transaction.atomic(savepoint=False):
         _order_insert(order)
         _reserve_stock_message(order, lines)
         order_list_changed(user_id=user_id)
+        transaction.on_commit(_order_counted_pending)
     return order
+
+
+def _order_counted_pending() -> None:
+    metrics.order_counted(status=Order.Status.PENDING)
 
 
 def _order_insert(order: Order) -> None:
@@ -201,8 +213,11 @@ def order_cancel(*, order_id: uuid.UUID) -> Order:
         now = timezone.now()
         order.status, order.updated_at, order.driven_at = Order.Status.CANCELLING, now, now
         order.save(update_fields=["status", "updated_at", "driven_at"])
-        outbox.enqueue("catalog.release_stock", {"order_id": order.id})
+        # In the order's own trace (linked to this request's), so one order is one trace, its cancel included.
+        with tracing.continued_span("order cancel", traceparent=order.trace_context, attributes=_span_of(order)):
+            outbox.enqueue("catalog.release_stock", {"order_id": order.id})
         order_list_changed(user_id=order.user_id)
+        transaction.on_commit(lambda: metrics.order_counted(status=Order.Status.CANCELLING))
     return order
 
 
@@ -228,7 +243,17 @@ def _order_transition(
         logger.info("order %s is not %s: moving it to %s ignored", order_id, source, target)
         return None
     returned = dict(zip(queries.ORDER_TRANSITION_RETURNING, row, strict=True))
+    transaction.on_commit(
+        lambda: _order_transition_counted(target=target, seconds=(updated_at - returned["created_at"]).total_seconds())
+    )
     return Order(id=order_id, status=target, updated_at=updated_at, **returned)
+
+
+def _order_transition_counted(*, target: str, seconds: float) -> None:
+    """The metrics of a committed transition: the status reached and, for the saga's end, its duration."""
+    metrics.order_counted(status=target)
+    if target in (Order.Status.CONFIRMED, Order.Status.REJECTED):
+        metrics.order_settled(outcome=target, seconds=seconds)
 
 
 def order_confirm(*, order_id: uuid.UUID, currency: str, priced_lines: list[dict]) -> Order | None:
@@ -300,16 +325,26 @@ def order_redrive(*, order_id: uuid.UUID) -> bool:
     """Send again the message that moves a pending or cancelling order on; False for any other status."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(id=order_id)
-        if order.status == Order.Status.PENDING:
-            _reserve_stock_message(order, order.lines.all())
-        elif order.status == Order.Status.CANCELLING:
-            outbox.enqueue("catalog.release_stock", {"order_id": order.id})
-        else:
+        if order.status not in (Order.Status.PENDING, Order.Status.CANCELLING):
             return False
+        _redrive_message(order)
         order.driven_at = timezone.now()
         order.save(update_fields=["driven_at"])
     logger.info("order %s re-driven (%s)", order.id, order.status)
     return True
+
+
+def _redrive_message(order: Order) -> None:
+    """The message that moves a pending or cancelling order on, sent again in the order's own trace."""
+    with tracing.continued_span("order redrive", traceparent=order.trace_context, attributes=_span_of(order)):
+        if order.status == Order.Status.PENDING:
+            _reserve_stock_message(order, order.lines.all())
+        else:
+            outbox.enqueue("catalog.release_stock", {"order_id": order.id})
+
+
+def _span_of(order: Order) -> dict[str, str]:
+    return {"order_id": str(order.id), "order.status": order.status}
 
 
 def orders_redrive_stuck(*, older_than_seconds: float | None = None, limit: int = 200) -> int:
@@ -330,10 +365,7 @@ def orders_redrive_stuck(*, older_than_seconds: float | None = None, limit: int 
         )
         now = timezone.now()
         for order in stuck:
-            if order.status == Order.Status.PENDING:
-                _reserve_stock_message(order, order.lines.all())
-            else:
-                outbox.enqueue("catalog.release_stock", {"order_id": order.id})
+            _redrive_message(order)
             order.driven_at = now
         Order.objects.bulk_update(stuck, ["driven_at"])
     if stuck:

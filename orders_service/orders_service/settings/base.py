@@ -30,13 +30,22 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles
 DATABASES = shared.database_settings(env, service=SERVICE_NAME, schema=DATABASE_SCHEMA)
 SESSION_COOKIE_NAME = shared.session_cookie_name(service=SERVICE_NAME)
 CSRF_COOKIE_NAME = shared.csrf_cookie_name(service=SERVICE_NAME)
+# Admin, docs, schema and static files under /<short>/ (common.settings.url_prefix), cookies only there.
+URL_PREFIX = shared.url_prefix(service=SERVICE_NAME)
+ADMIN_URL_PREFIX, STATIC_URL = f"{URL_PREFIX[1:]}admin/", f"{URL_PREFIX}static/"
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = URL_PREFIX
 # A customer's order list is cached per user (orders_service.orders.list_cache), in the broker's Redis unless
 # CACHE_URL says otherwise.
 CACHES = shared.cache_settings(env, service=SERVICE_NAME)
 SPECTACULAR_SETTINGS = shared.spectacular_settings(service=SERVICE_NAME, description="Orders and the order saga.")
 
 ADMIN_ROLE_PERMISSIONS = {
-    "order_operator": ["orders.*", "messaging.view_*"],
+    "order_operator": [
+        "orders.*",
+        "messaging.view_*",
+        "messaging.change_deadletter",  # replay, discard
+        "messaging.change_outboxmessage",  # send now
+    ],
     "catalog_manager": ["orders.view_*"],
 }
 

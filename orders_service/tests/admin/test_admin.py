@@ -31,13 +31,13 @@ def parked(broker, settings):
 @pytest.mark.parametrize(
     "path",
     [
-        "/admin/orders/order/",
-        "/admin/orders/order/?status__exact=pending",
-        "/admin/orders/order/?q=not-a-uuid",
-        "/admin/orders/order/?q=5",
-        "/admin/messaging/outboxmessage/?state=pending",
-        "/admin/messaging/inboxmessage/",
-        "/admin/messaging/deadletter/?state__exact=parked",
+        "/orders/admin/orders/order/",
+        "/orders/admin/orders/order/?status__exact=pending",
+        "/orders/admin/orders/order/?q=not-a-uuid",
+        "/orders/admin/orders/order/?q=5",
+        "/orders/admin/messaging/outboxmessage/?state=pending",
+        "/orders/admin/messaging/inboxmessage/",
+        "/orders/admin/messaging/deadletter/?state__exact=parked",
     ],
 )
 def test_admin_lists_render(operator_client, path, broker):
@@ -53,7 +53,7 @@ def test_order_page_shows_its_lines(operator_client):
     order = OrderFactory()
     OrderLineFactory(order=order, product_id=77)
 
-    response = operator_client.get(f"/admin/orders/order/{order.id}/change/")
+    response = operator_client.get(f"/orders/admin/orders/order/{order.id}/change/")
 
     assert response.status_code == 200
     assert b"77" in response.content
@@ -62,7 +62,7 @@ def test_order_page_shows_its_lines(operator_client):
 def test_search_by_order_id_finds_the_order(operator_client):
     order, other = OrderFactory(), OrderFactory()
 
-    response = operator_client.get(f"/admin/orders/order/?q={order.id}")
+    response = operator_client.get(f"/orders/admin/orders/order/?q={order.id}")
 
     assert str(order.id) in response.content.decode()
     assert str(other.id) not in response.content.decode()
@@ -71,7 +71,7 @@ def test_search_by_order_id_finds_the_order(operator_client):
 def test_search_by_user_id_finds_their_orders(operator_client):
     theirs, other = OrderFactory(user_id=41), OrderFactory(user_id=42)
 
-    found = operator_client.get("/admin/orders/order/", {"q": "41"}).context["cl"].result_list
+    found = operator_client.get("/orders/admin/orders/order/", {"q": "41"}).context["cl"].result_list
 
     assert list(found) == [theirs]
     assert other not in found
@@ -81,7 +81,7 @@ def test_an_orders_lines_cannot_be_changed_on_its_page(operator_client):
     order = OrderFactory()
     OrderLineFactory(order=order)
 
-    [lines] = operator_client.get(f"/admin/orders/order/{order.id}/change/").context["inline_admin_formsets"]
+    [lines] = operator_client.get(f"/orders/admin/orders/order/{order.id}/change/").context["inline_admin_formsets"]
 
     assert lines.has_add_permission is False
     assert lines.has_change_permission is False
@@ -90,7 +90,7 @@ def test_an_orders_lines_cannot_be_changed_on_its_page(operator_client):
 
 def test_replay_action_sends_the_dead_letter_again(operator_client, parked, broker):
     response = operator_client.post(
-        "/admin/messaging/deadletter/", {"action": "replay", "_selected_action": [parked.pk]}
+        "/orders/admin/messaging/deadletter/", {"action": "replay", "_selected_action": [parked.pk]}
     )
 
     assert response.status_code == 302
@@ -101,7 +101,7 @@ def test_replay_action_sends_the_dead_letter_again(operator_client, parked, brok
 
 
 def test_discard_action_marks_the_dead_letter_discarded(operator_client, parked, broker):
-    operator_client.post("/admin/messaging/deadletter/", {"action": "discard", "_selected_action": [parked.pk]})
+    operator_client.post("/orders/admin/messaging/deadletter/", {"action": "discard", "_selected_action": [parked.pk]})
 
     parked.refresh_from_db()
     assert parked.state == "discarded"
@@ -111,7 +111,7 @@ def test_cancel_action_starts_cancelling_confirmed_orders_only(operator_client, 
     confirmed, pending = OrderFactory(status="confirmed"), OrderFactory()
 
     operator_client.post(
-        "/admin/orders/order/", {"action": "cancel", "_selected_action": [str(confirmed.id), str(pending.id)]}
+        "/orders/admin/orders/order/", {"action": "cancel", "_selected_action": [str(confirmed.id), str(pending.id)]}
     )
 
     assert Order.objects.get(id=confirmed.id).status == "cancelling"
@@ -123,7 +123,7 @@ def test_redrive_action_sends_a_pending_orders_message_again(operator_client, br
     order = OrderFactory()
     OrderLineFactory(order=order, product_id=3, quantity=1)
 
-    operator_client.post("/admin/orders/order/", {"action": "redrive", "_selected_action": [str(order.id)]})
+    operator_client.post("/orders/admin/orders/order/", {"action": "redrive", "_selected_action": [str(order.id)]})
 
     [message] = queued_messages(broker, "catalog")
     assert message["kwargs"]["message"]["payload"] == {

@@ -169,3 +169,68 @@ def test_broker_down_still_accepts_the_order_quickly_and_leaves_it_to_the_relay(
     assert message.sent_at is None
     assert message.attempts == 1
     assert message.last_error
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"user_id": 99},
+        {"status": "confirmed"},
+        {"total": "0.01"},
+        {"currency": "XXX"},
+        {"reject_reason": "none"},
+        {"id": "00000000-0000-0000-0000-000000000001"},
+    ],
+)
+def test_fields_the_saga_owns_are_ignored_in_the_body(api_client, signer, broker, extra):
+    response = place(api_client, signer, {"items": [{"product_id": 3, "quantity": 2}], **extra}, user_id=5)
+
+    assert response.status_code == 201, response.json()
+    order = Order.objects.get()
+    assert (str(order.id), order.user_id, order.status) == (response.json()["id"], 5, Order.Status.PENDING)
+    assert (order.total, order.currency, order.reject_reason) == (None, None, None)
+
+
+def test_a_unit_price_in_a_line_is_ignored(api_client, signer, broker):
+    response = place(api_client, signer, {"items": [{"product_id": 3, "quantity": 2, "unit_price": "0.01"}]})
+
+    assert response.status_code == 201, response.json()
+    assert list(Order.objects.get().lines.values_list("unit_price", flat=True)) == [None]
+    [message] = queued_messages(broker, "catalog")
+    assert message["kwargs"]["message"]["payload"]["lines"] == [{"product_id": 3, "quantity": 2}]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "k" * 255,
+        "3f2b8c1e-6a4d-4e8b-9c1f-2d7e5a9b0c3d",
+        "order:2026-12-01/basket#7",
+        "!~",
+    ],
+)
+def test_an_idempotency_key_of_visible_ascii_up_to_255_characters_is_accepted(api_client, signer, broker, key):
+    response = place(api_client, signer, {"items": [{"product_id": 3, "quantity": 2}]}, key=key)
+
+    assert response.status_code == 201, response.json()
+    assert IdempotencyKey.objects.get().key == key
+
+
+@pytest.mark.parametrize(
+    ("key", "code"),
+    [
+        ("k" * 256, "max_length"),
+        ("two words", "invalid"),
+        ("tab\there", "invalid"),
+        ("caf\u00e9", "invalid"),
+        ("   ", "required"),
+    ],
+)
+def test_an_idempotency_key_too_long_or_with_other_characters_is_400(api_client, signer, broker, key, code):
+    response = place(api_client, signer, {"items": [{"product_id": 3, "quantity": 2}]}, key=key)
+
+    assert response.status_code == 400, response.json()
+    [error] = response.json()["errors"]
+    assert (error["attr"], error["code"]) == ("Idempotency-Key", code)
+    assert not Order.objects.exists()
+    assert not IdempotencyKey.objects.exists()

@@ -257,3 +257,16 @@ def test_the_roles_migration_creates_the_roles_idempotently():
     migration.create_roles(django_apps, None)
 
     assert sorted(Group.objects.values_list("name", flat=True)) == ["catalog_manager", "order_operator"]
+
+
+@pytest.mark.parametrize("value", [0, 1.5])
+def test_a_number_where_a_string_is_expected_is_400(api_client, value):
+    user = UserFactory()
+    access = token_pair(api_client, user)["access"]
+
+    response = api_client.patch("/api/v1/users/me/", {"last_name": value}, format="json", **bearer(access))
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {"code": "invalid", "detail": "Not a valid string.", "attr": "last_name"}
+    user.refresh_from_db()
+    assert user.last_name == ""

@@ -2,9 +2,10 @@ import time
 
 import pytest
 
+from common import login_lockout
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import login
-from users_service.accounts import login_throttle, services
+from users_service.accounts import services
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +99,7 @@ def test_a_locked_out_login_is_refused_with_the_seconds_to_wait(limits):
         with pytest.raises(services.InvalidCredentials):
             services.token_obtain(username=user.username, password="wrong", client_address="10.2.2.2")
 
-    with pytest.raises(login_throttle.LoginLocked) as locked:
+    with pytest.raises(login_lockout.LoginLocked) as locked:
         services.token_obtain(username=user.username, password=PASSWORD, client_address="10.3.3.3")
 
     assert 0 < locked.value.retry_after <= 60

@@ -15,6 +15,7 @@ from rest_framework_simplejwt.token_blacklist.admin import BlacklistedTokenAdmin
 from rest_framework_simplejwt.token_blacklist.admin import OutstandingTokenAdmin as SimpleJwtOutstandingTokenAdmin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from common.login_lockout import LockoutAdminAuthenticationForm
 from users_service.accounts import services
 from users_service.accounts.models import User
 
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
     _UserAdminBase = DjangoUserAdmin[User]
 else:
     _UserAdminBase = DjangoUserAdmin
+
+
+# Operators log in here under the API login's failed-login lockout (per account and per client address).
+admin.site.login_form = LockoutAdminAuthenticationForm
 
 
 @admin.register(User)

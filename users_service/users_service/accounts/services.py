@@ -12,9 +12,9 @@ from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from common.errors import ApplicationError, AuthenticationError
+from common import login_lockout
+from common.errors import ApplicationError, AuthenticationError, PermissionDeniedError
 from common.messaging import outbox
-from users_service.accounts import login_throttle
 from users_service.accounts.models import User
 from users_service.accounts.tokens import RefreshToken, TokenPair, token_backend, token_pair_for_user
 
@@ -66,12 +66,12 @@ def token_obtain(*, username: str, password: str, client_address: str) -> TokenP
 
     ``client_address`` is the caller's IP address (the API passes ``REMOTE_ADDR``), counted for the lockout.
     """
-    login_throttle.login_lock_check(username=username, client_address=client_address)
+    login_lockout.login_lock_check(username=username, client_address=client_address)
     user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
-        login_throttle.login_failure_record(username=username, client_address=client_address)
+        login_lockout.login_failure_record(username=username, client_address=client_address)
         raise InvalidCredentials()
-    login_throttle.login_success_record(username=username)
+    login_lockout.login_success_record(username=username)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return token_pair_for_user(user=user)
 
@@ -189,9 +189,19 @@ def user_update_by_staff(
     first_name: str | None = None,
     last_name: str | None = None,
 ) -> User:
-    """A staff member's changes to an account: activation, roles, profile fields."""
+    """A staff member's changes to an account: activation, roles, profile fields.
+
+    Staff who are not superusers may not change a superuser's account, nor give
+    themselves a role they do not hold (dropping one of their own is allowed).
+    """
     if is_active is False and user.pk == actor.pk:
         raise ApplicationError(fields={"is_active": ["You cannot deactivate your own account."]})
+    if not actor.is_superuser:
+        if user.is_superuser:
+            raise PermissionDeniedError("Only a superuser may change a superuser's account.")
+        raising_own_roles = user.pk == actor.pk and roles is not None
+        if raising_own_roles and not set(roles or ()) <= set(actor.groups.values_list("name", flat=True)):
+            raise PermissionDeniedError("You cannot give yourself a role you do not hold.")
     with transaction.atomic():
         user_profile_update(user=user, email=email, first_name=first_name, last_name=last_name)
         if roles is not None:

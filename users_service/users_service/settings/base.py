@@ -31,7 +31,11 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles
 DATABASES = shared.database_settings(env, service=SERVICE_NAME, schema=DATABASE_SCHEMA)
 SESSION_COOKIE_NAME = shared.session_cookie_name(service=SERVICE_NAME)
 CSRF_COOKIE_NAME = shared.csrf_cookie_name(service=SERVICE_NAME)
-# Failed-login lockout (users_service.accounts.login_throttle) counts in this cache, shared by every web worker.
+# Admin, docs, schema and static files under /<short>/ (common.settings.url_prefix), cookies only there.
+URL_PREFIX = shared.url_prefix(service=SERVICE_NAME)
+ADMIN_URL_PREFIX, STATIC_URL = f"{URL_PREFIX[1:]}admin/", f"{URL_PREFIX}static/"
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = URL_PREFIX
+# Failed-login lockout (common.login_lockout) counts in this cache, shared by every web worker.
 CACHES = shared.cache_settings(env, service=SERVICE_NAME)
 SPECTACULAR_SETTINGS = shared.spectacular_settings(
     service=SERVICE_NAME, description="Accounts, roles, JWT issuing (RS256, JWKS) and notifications."
@@ -65,10 +69,5 @@ SIMPLE_JWT = {
     "TOKEN_TYPE_CLAIM": "token_type",
     "JTI_CLAIM": "jti",
 }
-
-LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
-LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
-LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
-LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="shop@localhost")  # order notifications

@@ -1,7 +1,7 @@
 """The fast copy of the deactivations that web processes read: a Redis hash, ``user_id -> deactivated_at``.
 
 The database table (``DeactivatedUser``) is the record; the hash in Redis
-(the service's broker, ``CELERY_BROKER_URL``; key ``JWT_DEACTIVATIONS_KEY``)
+(the service's broker, ``REDIS_URL``; key ``JWT_DEACTIVATIONS_KEY``)
 is what ``JWTAuthentication`` consults, so checking a token costs no database
 query. Each web process keeps a snapshot of the hash, reloaded at most every
 ``JWT_DEACTIVATIONS_REFRESH_SECONDS`` (default 1 s). If Redis cannot be
@@ -25,6 +25,7 @@ import redis
 from django.conf import settings
 from django.core.signals import setting_changed
 
+from common import redis_servers
 from common.auth.deactivations.models import DeactivatedUser
 
 if TYPE_CHECKING:
@@ -39,11 +40,11 @@ def _key() -> str:
 
 @lru_cache(maxsize=4)
 def _client_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    return redis_servers.redis_client(url, socket_connect_timeout=1, socket_timeout=1)
 
 
 def _client() -> redis.Redis:
-    return _client_for(settings.CELERY_BROKER_URL)
+    return _client_for(settings.REDIS_URL)
 
 
 def deactivations_store_rebuild() -> int:
@@ -91,7 +92,7 @@ def deactivated_at(*, user_id: int) -> float | None:
 
 
 def _reset_on_setting_change(*, setting: str, **kwargs: object) -> None:
-    if setting.startswith("JWT_") or setting == "CELERY_BROKER_URL":
+    if setting.startswith("JWT_") or setting == "REDIS_URL":
         _snapshot.reset()
 
 

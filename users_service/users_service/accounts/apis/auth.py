@@ -19,6 +19,8 @@ class TokenPairSerializer(serializers.Serializer[TokenPair]):
 
 
 class RegisterApi(PublicApi):
+    throttle_scope = "register"  # per client address (common.throttling)
+
     class RegisterInputSerializer(serializers.Serializer[None]):
         username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
         email = serializers.EmailField(max_length=254)
@@ -42,6 +44,8 @@ class RegisterApi(PublicApi):
 
 
 class TokenObtainApi(PublicApi):
+    throttle_scope = "token"
+
     class CredentialsInputSerializer(serializers.Serializer[None]):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
@@ -68,6 +72,8 @@ class RefreshInputSerializer(serializers.Serializer[None]):
 
 
 class TokenRefreshApi(PublicApi):
+    throttle_scope = "refresh"
+
     @extend_schema(
         operation_id="auth_token_refresh",
         request=RefreshInputSerializer,

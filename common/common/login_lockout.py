@@ -1,4 +1,8 @@
-"""Failed-login lockout, per account and per client address, in the shared Redis cache.
+"""Failed-login lockout, per account and per client address, in the service's shared Redis cache.
+
+Every login of the system is under it: users_service's token endpoint and its admin, and the admins of catalog
+and orders, whose single sign-on counts per operator and per real client address (the browser's, not the
+address of the server that asks users_service), before users_service counts the same attempt itself.
 
 Rules (settings, all overridable from the environment):
 
@@ -6,8 +10,8 @@ Rules (settings, all overridable from the environment):
   ``LOGIN_FAILURE_WINDOW_SECONDS`` lock that account for
   ``LOGIN_LOCKOUT_SECONDS``; ``LOGIN_FAILURES_PER_ADDRESS`` failures from one
   client address lock that address the same way.
-- While locked, every attempt is refused with 429 and ``Retry-After`` — the
-  right password too, so a locked account cannot be used as an oracle.
+- While locked, every attempt is refused (429 with ``Retry-After`` from the API, a message on the admin's
+  login page) — the right password too, so a locked account cannot be used as an oracle.
 - A successful login clears its account's failure count (not the address's:
   one good account must not launder an address that guesses others').
 
@@ -16,20 +20,20 @@ cache, since the web server runs several worker processes). If Redis is unreacha
 check fails open with a warning: logins keep working while the broker/cache
 is repaired, instead of every login turning into a 500.
 
-The client address is ``REMOTE_ADDR``: behind a reverse proxy, have the web
-server take it from the proxy's ``X-Forwarded-For`` for the proxy's address
-only (granian: wrap the application in ``wsgi.py`` with
-``granian.utils.proxies.wrap_wsgi_with_proxy_headers(application, trusted_hosts=...)``),
-never trust a client-supplied header here. Usernames are compared case-insensitively and
+The client address is ``REMOTE_ADDR``: behind the gateway, its trusted-proxy handling has put the real client's
+address there; a client-supplied header is never read here. Usernames are compared case-insensitively and
 hashed into the cache key.
 """
 
 import hashlib
 import logging
 import time
+from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from redis.exceptions import RedisError
 
 from common.errors import RateLimitError
@@ -89,3 +93,33 @@ def login_success_record(*, username: str) -> None:
         cache.delete(f"{_account_key(username)}:failures")
     except RedisError as error:
         logger.warning("failure count not cleared: %s", error)
+
+
+class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
+    """An admin's login form under the lockout: the same counters as the API's login, so the admin is no way
+    around it. ``counts_as_failure`` says whether a refused login was the caller's fault (a subclass leaves out
+    a dependency that did not answer)."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "locked_out": "Too many failed logins for this account or address. Please wait and try again later.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username") or ""
+        client_address = self.request.META.get("REMOTE_ADDR", "") if self.request is not None else ""
+        try:
+            login_lock_check(username=username, client_address=client_address)
+        except LoginLocked:
+            raise ValidationError(self.error_messages["locked_out"], code="locked_out") from None
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            if self.counts_as_failure():
+                login_failure_record(username=username, client_address=client_address)
+            raise
+        login_success_record(username=username)
+        return cleaned
+
+    def counts_as_failure(self) -> bool:
+        return True

@@ -60,7 +60,8 @@ from shopctl.processes import (
 ROOT = infrastructure.ROOT
 VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 90
-SETUP_TIMEOUT_SECONDS = 600
+# collectstatic compresses every file: on a shared, busy machine this can take minutes (SHOP_SETUP_TIMEOUT).
+SETUP_TIMEOUT_SECONDS = int(os.environ.get("SHOP_SETUP_TIMEOUT", "600"))
 # The saga's clocks, shortened so that fault tests settle in seconds (defaults: common.settings, orders settings).
 # A killed worker's message is handed out again after 20 s (the default, 300 s, would outlast a test run and
 # the chaos run), so the time limits are shortened below it (common.celery_app.delivery_settings).

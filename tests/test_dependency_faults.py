@@ -1,7 +1,8 @@
 """The system when a server it depends on is down, and under races, against the real processes.
 
-The Postgres server stopped for 20 s while orders arrive, users_service stopped, a catalog manager's
-stock PATCH racing reservations, concurrent POSTs with one Idempotency-Key. Each test that places
+The Postgres server stopped for 20 s while orders arrive, a catalog manager's stock PATCH racing
+reservations, concurrent POSTs with one Idempotency-Key (users_service, Redis, the workers and the
+scheduler stopped: tests/test_degradation.py). Each test that places
 orders ends with the reconciliation of tests/test_order_saga.py (stock, confirmed lines, one
 notification per order and status, outboxes drained, no dead letter).
 """
@@ -16,11 +17,8 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from shopctl.processes import USERS
-from tests.test_identity import PASSWORD, PROTECTED, admin_login, bearer, register_and_log_in
 from tests.test_order_saga import TOKEN_ONLY_USERS, Shop, all_settled, deadline_poll, query, reconcile
 from tests.test_saga_faults import admin_connection
-from tests.web_workers import connection_to_every_worker
 
 POSTGRES_OUTAGE_SECONDS = 20
 RECOVERY_TIMEOUT_SECONDS = 60
@@ -38,7 +36,6 @@ class Answer:
     received: float
     status: int
     retry_after: str | None
-    order_id: str | None
 
 
 def every_service_ready(system) -> bool:
@@ -46,29 +43,25 @@ def every_service_ready(system) -> bool:
 
 
 def test_orders_arriving_while_postgres_is_stopped_get_503_with_retry_after_and_every_accepted_order_settles(shop):
-    # given: two customers placing an order every tenth of a second
+    # given: two customers placing an order every tenth of a second (after a 503, the same order again with
+    # its key, as a client should)
     system = shop.system
     product_id = shop.create_product(stock=10_000)
-    answers: list[Answer] = []
-    failures: list[str] = []
+    users = [TOKEN_ONLY_USERS + 31 + number for number in range(2)]
+    attempts: list = []
+    placed: list[str | None] = []
     done = threading.Event()
 
     def customer(user_id: int) -> None:
         while not done.is_set():
-            sent = time.monotonic()
-            try:
-                response = shop.place([(product_id, 1)], user_id=user_id)
-            except requests.RequestException as error:  # a hang or a dropped connection is a failure too
-                failures.append(repr(error))
-                continue
-            order_id = response.json()["id"] if response.status_code == 201 else None
-            answers.append(
-                Answer(sent, time.monotonic(), response.status_code, response.headers.get("Retry-After"), order_id)
+            until = time.monotonic() + POSTGRES_OUTAGE_SECONDS + RECOVERY_TIMEOUT_SECONDS
+            placed.append(
+                shop.place_as_a_client_should([(product_id, 1)], user_id=user_id, until=until, answers=attempts)
             )
             time.sleep(0.1)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        customers = [pool.submit(customer, TOKEN_ONLY_USERS + 31 + number) for number in range(2)]
+        customers = [pool.submit(customer, user_id) for user_id in users]
         time.sleep(1)
 
         # when: the database server stops for 20 s, then starts again
@@ -84,64 +77,40 @@ def test_orders_arriving_while_postgres_is_stopped_get_503_with_retry_after_and_
         done.set()
         for placing in customers:
             placing.result()
+    answers = [
+        Answer(sent, received, response.status_code, response.headers.get("Retry-After"))
+        for sent, received, response in attempts
+        if response is not None
+    ]
 
-    # then: never a 500; while it was down, 503 with Retry-After; accepted before and after
-    assert failures == []
+    # then: never a 500 nor a dropped connection; while it was down, 503 with Retry-After; accepted before and after
+    assert len(answers) == len(attempts)
     assert Counter(answer.status for answer in answers).keys() <= {201, 503}, Counter(a.status for a in answers)
     during = [answer for answer in answers if answer.sent > stopped and answer.received < restarting]
-    assert len(during) >= 20
+    assert len(during) >= 5
     assert {answer.status for answer in during} == {503}
     assert all(answer.retry_after for answer in answers if answer.status == 503)
     assert any(answer.status == 201 for answer in answers if answer.sent < stopped)
     assert any(answer.status == 201 for answer in answers if answer.sent > restarting)
 
-    # and every accepted order settles, confirmed
-    ids = {answer.order_id for answer in answers if answer.order_id}
+    # and every order was accepted in the end, once, and is confirmed
+    assert None not in placed
     deadline_poll(lambda: all_settled(system), timeout=RECOVERY_TIMEOUT_SECONDS, what="accepted orders to settle")
     statuses = Counter(
-        row[0]
-        for row in query(
-            system, "orders_service", "SELECT status FROM orders_order WHERE id::text = ANY(%s)", [list(ids)]
+        dict(
+            query(
+                system,
+                "orders_service",
+                "SELECT status, count(*) FROM orders_order WHERE user_id = ANY(%s) GROUP BY status",
+                [users],
+            )
         )
     )
-    assert statuses == {"confirmed": len(ids)}
-    assert shop.available(product_id) == 10_000 - len(ids)
+    ids = set(placed)
+    assert statuses == {"confirmed": len(placed)}
+    assert len(ids) == len(placed)
+    assert shop.available(product_id) == 10_000 - len(placed)
     reconcile(shop)
-
-
-def test_while_users_service_is_down_tokens_still_verify_everywhere_and_the_admins_say_it_is_unreachable(system):
-    # given: a customer's real token (signed by users_service), verified once by every web worker of catalog and
-    # orders, so each has fetched users_service's signing keys
-    user, pair = register_and_log_in(system)
-    workers = {
-        service: connection_to_every_worker(system, service) for service in ("catalog_service", "orders_service")
-    }
-    path = {service: f"/api/v1/{PROTECTED[service]}" for service in workers}
-    for service, connections in workers.items():
-        for worker in connections:
-            assert worker.get(path[service], headers=bearer(pair["access"]))[0] == 200
-
-    # when: users_service stops
-    system.stop("users-web")
-    try:
-        # then: every worker of catalog and orders still verifies the token, from the keys it holds
-        for service, connections in workers.items():
-            for worker in connections:
-                status, body = worker.get(path[service], headers=bearer(pair["access"]))
-                assert status == 200, (service, worker.pid, body)
-        # and their admins say the users service cannot be reached, at once, instead of failing the login
-        for service in workers:
-            started = time.monotonic()
-            _, response = admin_login(system.urls[service], user["username"], PASSWORD)
-            assert response.status_code == 200
-            assert "cannot be reached" in response.text, response.text[-2000:]
-            assert time.monotonic() - started < 5
-    finally:
-        for connections in workers.values():
-            for worker in connections:
-                worker.connection.close()
-        system.restart("users-web")
-        system.wait_until_ready(USERS)
 
 
 def test_concurrent_posts_with_one_idempotency_key_place_one_order(shop):

@@ -85,6 +85,31 @@ class Shop:
         body = {"items": [{"product_id": product_id, "quantity": quantity} for product_id, quantity in items]}
         return requests.post(self.url("orders_service", "orders/"), json=body, headers=headers, timeout=10)
 
+    def place_as_a_client_should(
+        self, items, *, user_id: int, until: float, answers: list, retry_seconds: float = 0.2
+    ) -> str | None:
+        """POST an order; after a 503 (or a dropped connection) the same again, with the same Idempotency-Key,
+        until a 201 or ``until`` (a monotonic time). Appends ``(sent, received, response or None)`` for every
+        attempt to ``answers``; returns the order's id, None if it was never accepted.
+
+        A 503 can answer a request whose transaction committed (the connection dropped at the commit): only a
+        retry with the same key tells, and it answers the order placed. (Real clients wait ``Retry-After``;
+        tests wait less.)
+        """
+        key = uuid.uuid4().hex
+        while True:
+            sent = time.monotonic()
+            try:
+                response = self.place(items, user_id=user_id, key=key)
+            except requests.ConnectionError:
+                response = None
+            answers.append((sent, time.monotonic(), response))
+            if response is not None and response.status_code == 201:
+                return response.json()["id"]
+            if response is not None and response.status_code != 503 or time.monotonic() > until:
+                return None
+            time.sleep(retry_seconds)
+
     def order(self, order_id: str, *, user_id: int) -> dict:
         response = requests.get(
             self.url("orders_service", f"orders/{order_id}/"), headers=self.system.bearer(user_id=user_id), timeout=10

@@ -479,7 +479,9 @@ class System:
             stopped.popen.wait(timeout=10)
 
     def stop_all(self) -> None:
-        for name in list(self.processes):
+        """Every process, the last started first: the services before the servers they need (a worker asked to
+        stop while its broker is gone would spend its stop timeout reconnecting)."""
+        for name in reversed(list(self.processes)):
             self.stop(name)
 
     def start_redis(self) -> None:

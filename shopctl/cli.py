@@ -344,7 +344,7 @@ def with_servers_for_command(config: Config) -> Callable[[], None]:
 
 
 def ensure_wrk(config: Config) -> None:
-    """wrk for the benchmark, promtool for the alert rules, Chromium for the admins' browser test (test_admin_browser)."""
+    """wrk for the benchmark, promtool for the alert rules, Chromium for the admins' browser test."""
     ensure_system_packages(config, extra=(("wrk", "wrk"), ("chromium", "chromium"), *PROMETHEUS_PACKAGE))
 
 

@@ -323,7 +323,9 @@ def _worker_command(kind: ProcessKind, site: Site, replica: int) -> list[str]:
     assert kind.service is not None  # noqa: S101 - a worker always belongs to a service
     node = f"{kind.name}-{replica}" if site.unique_node_names else kind.service.short
     return [
+        # --quiet: no start-up banner, so every line of its log is JSON (common.telemetry.logs).
         site.program("celery"),
+        "--quiet",
         *("-A", kind.service.name, "worker", "--queues", kind.service.queue),
         *("--hostname", f"{node}@%h", "--loglevel", "INFO"),
     ]
@@ -332,7 +334,10 @@ def _worker_command(kind: ProcessKind, site: Site, replica: int) -> list[str]:
 def _scheduler_command(kind: ProcessKind, site: Site, replica: int) -> list[str]:
     """Celery beat for the whole system: it only publishes periodic tasks to their owners' queues."""
     schedule = site.state_dir / "celerybeat-schedule"
-    return [site.program("celery"), "-A", "common.scheduler", "beat", "--schedule", str(schedule), "--loglevel", "INFO"]
+    return [
+        *(site.program("celery"), "--quiet", "-A", "common.scheduler", "beat"),  # --quiet: JSON lines only
+        *("--schedule", str(schedule), "--loglevel", "INFO"),
+    ]
 
 
 def _gateway_command(kind: ProcessKind, site: Site, replica: int) -> list[str]:

@@ -118,6 +118,9 @@ def logging_config(
             # Celery's two lines per task ("received", "succeeded in"), at WARNING by default: see settings.
             "celery.app.trace": {"level": task_log_level},
             "celery.worker.strategy": {"level": task_log_level},
+            # The OTLP exporter logs every retry while a collector is down; common.telemetry.tracing counts the
+            # spans it drops and says so once a minute.
+            "opentelemetry.exporter.otlp": {"level": "CRITICAL"},
         },
     }
 

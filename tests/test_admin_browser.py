@@ -54,9 +54,7 @@ def operator(system) -> str:
 def certificate_pin(system) -> str:
     """The base64 SHA-256 of the gateway certificate's public key, as Chromium's SPKI allow-list takes it."""
     server = x509.load_pem_x509_certificates(tls.Paths(system.workdir / "tls").server.read_bytes())[0]
-    spki = server.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    spki = server.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 

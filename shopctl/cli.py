@@ -135,28 +135,35 @@ def start_infrastructure(config: Config) -> list[supervisor.Program]:
 def prepare_supervisor(config: Config, scale: dict[str, int]) -> tuple[list[supervisor.Program], bool]:
     """Set up, write supervisor's configuration and start supervisord; True if this call started it."""
     setup(config)
-    write_gateway_config(config, scale)
+    gateway_changed = write_gateway_config(config, scale)
     programs = supervisor.infrastructure_programs(config) + supervisor.system_programs(config, scale)
     supervisor.write_conf(programs)
     supervisor.write_prometheus_config(config, programs)
     started = supervisor.start_daemon()
     if not started:
         supervisor.reload_conf()
+        if gateway_changed and supervisor.status("gateway") == "RUNNING":
+            # Other replicas: HAProxy's master reads its configuration again (SIGUSR2), without dropping a connection.
+            supervisor.supervisorctl("signal", "USR2", "gateway")
     return programs, started
 
 
-def write_gateway_config(config: Config, scale: dict[str, int]) -> None:
-    """The local CA and certificate (.var/tls/), and HAProxy's configuration for these replicas, checked."""
+def write_gateway_config(config: Config, scale: dict[str, int]) -> bool:
+    """The local CA and certificate (.var/tls/), and HAProxy's configuration for these replicas, checked;
+    True if the configuration changed."""
     tls.ensure_certificates(TLS_DIR)
     site = config.site(scale)
     path = Path(site.gateway.config)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(gateway.render(site))
+    rendered = gateway.render(site)
+    changed = not path.exists() or path.read_text() != rendered
+    path.write_text(rendered)
     check = subprocess.run(
         [site.gateway.program, "-c", "-q", "-f", str(path)], capture_output=True, text=True, check=False
     )
     if check.returncode:
         raise SetupError(f"HAProxy refuses {path}:\n{check.stdout}{check.stderr}")
+    return changed
 
 
 def web_replicas(scale: dict[str, int]) -> list[tuple[Service, int]]:

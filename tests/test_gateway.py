@@ -3,6 +3,8 @@ redirect to https, what is never routed, the body limit, the per-address rate li
 ids, and balancing over two replicas of a web server while one is killed."""
 
 import dataclasses
+import http.client
+import json
 import os
 import signal
 import socket
@@ -155,13 +157,30 @@ def test_a_request_id_is_set_when_there_is_none_or_it_is_not_one(system, sent):
 
 
 def test_a_body_over_one_mib_is_a_413_before_any_service_reads_it(system):
-    body = b"[" + b" " * gateway_config.BODY_LIMIT_BYTES + b"]"
+    """Answered from the headers alone, as a client that reads while it sends (curl, a browser) sees it: the
+    request declares 2 MiB and sends only the first 64 KiB of it."""
+    declared = 2 * gateway_config.BODY_LIMIT_BYTES
+    context = ssl.create_default_context(cafile=str(system.ca_file))
+    with (
+        socket.create_connection(("127.0.0.1", system.gateway_ports[0]), timeout=15) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as connection,
+    ):
+        connection.sendall(
+            (
+                "POST /api/v1/orders/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {declared}\r\n\r\n"
+            ).encode()
+            + b" " * 65536
+        )
+        answer = http.client.HTTPResponse(connection)
+        answer.begin()
+        body = answer.read()
 
-    response = through(system, "/api/v1/orders/", "POST", data=body, headers={"Content-Type": "application/json"})
-
-    assert_common_error(response, 413, "request_too_large")
+    assert answer.status == 413
+    assert answer.getheader("Content-Type") == "application/json"
+    assert json.loads(body)["errors"][0]["code"] == "request_too_large"
     for name, value in SECURITY_HEADERS.items():
-        assert response.headers.get(name) == value
+        assert answer.getheader(name) == value
 
 
 def test_a_body_within_the_limit_reaches_the_service(system):

@@ -30,7 +30,12 @@ def assert_throttled(response, *, at_most_seconds: int) -> None:
 
 def test_the_default_rates_are_a_shops(settings):
     assert settings.RATE_LIMITS_ON
-    assert settings.THROTTLE_RATES == {"register": "10/hour", "token": "20/min", "refresh": "60/min", "orders": "30/min"}
+    assert settings.THROTTLE_RATES == {
+        "register": "10/hour",
+        "token": "20/min",
+        "refresh": "60/min",
+        "orders": "30/min",
+    }
 
 
 def test_registrations_over_the_rate_are_429_for_that_address_only(api_client, low_rates):
@@ -44,7 +49,7 @@ def test_a_forwarded_for_header_of_the_client_does_not_change_its_address(api_cl
     for n in range(2):
         register(api_client, n)
 
-    response = register(api_client, 2, HTTP_X_FORWARDED_FOR=f"192.0.2.{7}")
+    response = register(api_client, 2, HTTP_X_FORWARDED_FOR="192.0.2.7")
 
     assert_throttled(response, at_most_seconds=3600)
 

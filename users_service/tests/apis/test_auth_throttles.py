@@ -49,7 +49,7 @@ def test_a_forwarded_for_header_of_the_client_does_not_change_its_address(api_cl
     for n in range(2):
         register(api_client, n)
 
-    response = register(api_client, 2, HTTP_X_FORWARDED_FOR=f"192.0.2.{7}")
+    response = register(api_client, 2, HTTP_X_FORWARDED_FOR="192.0.2.7")
 
     assert_throttled(response, at_most_seconds=3600)
 

@@ -8,15 +8,13 @@ nothing. Dead letters, the order actions and CSRF are proven on the orders
 admin (tests/admin/test_admin_authorisation.py there), with the same common code.
 """
 
-import uuid
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from catalog_service.catalog.models import Product, Stock
-from common.admin_sso.backends import operator_mirror
+from common_testing.admin_operators import offered_actions, operator_client
 from tests.admin.test_product_admin import changelist_post
 from tests.factories import ProductFactory
 
@@ -25,31 +23,16 @@ pytestmark = pytest.mark.django_db
 PRODUCTS = reverse("admin:catalog_product_changelist")
 
 
-def operator(*roles: str) -> Client:
-    client = Client()
-    client.force_login(
-        operator_mirror(claims={"username": f"op-{uuid.uuid4().hex[:8]}", "is_staff": True, "roles": list(roles)})
-    )
-    return client
-
-
-def offered_actions(client: Client) -> set[str]:
-    response = client.get(PRODUCTS)
-    assert response.status_code == 200
-    form = response.context["action_form"]  # None when no action is offered
-    return {name for name, _ in form.fields["action"].choices if name} if form is not None else set()
-
-
 def test_a_catalog_manager_is_offered_the_bulk_edits_and_the_export():
-    assert offered_actions(operator("catalog_manager")) == {"activate", "deactivate", "export_csv"}
+    assert offered_actions(operator_client("catalog_manager"), PRODUCTS) == {"activate", "deactivate", "export_csv"}
 
 
 @pytest.mark.parametrize("action", ["activate", "deactivate"])
 def test_an_order_operator_cannot_activate_or_deactivate_products(action):
     # given
-    client = operator("order_operator")
+    client = operator_client("order_operator")
     active, inactive = ProductFactory(is_active=True), ProductFactory(is_active=False)
-    assert offered_actions(client) == {"export_csv"}
+    assert offered_actions(client, PRODUCTS) == {"export_csv"}
 
     # when
     client.post(PRODUCTS, {"action": action, "_selected_action": [active.pk, inactive.pk]})
@@ -59,7 +42,7 @@ def test_an_order_operator_cannot_activate_or_deactivate_products(action):
 
 
 def test_an_order_operator_cannot_edit_prices_or_stock_in_the_list():
-    client = operator("order_operator")
+    client = operator_client("order_operator")
     product = ProductFactory(price=Decimal("5.00"), stock__available=3)
 
     page = client.get(PRODUCTS).content.decode()
@@ -73,7 +56,9 @@ def test_an_order_operator_cannot_edit_prices_or_stock_in_the_list():
 def test_an_order_operator_exports_the_products_it_may_view():
     product = ProductFactory()
 
-    response = operator("order_operator").post(PRODUCTS, {"action": "export_csv", "_selected_action": [product.pk]})
+    response = operator_client("order_operator").post(
+        PRODUCTS, {"action": "export_csv", "_selected_action": [product.pk]}
+    )
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -81,7 +66,7 @@ def test_an_order_operator_exports_the_products_it_may_view():
 
 @pytest.mark.parametrize("action", ["activate", "deactivate", "export_csv"])
 def test_an_operator_without_a_role_here_can_neither_see_nor_edit_nor_export_products(action):
-    client = operator()
+    client = operator_client()
     product = ProductFactory(is_active=True)
 
     listed = client.get(PRODUCTS)

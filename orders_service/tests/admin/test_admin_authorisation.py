@@ -14,8 +14,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
-from common.admin_sso.backends import operator_mirror
 from common.messaging.models import DeadLetter
+from common_testing.admin_operators import offered_actions, operator_client
 from common_testing.messaging import deliver, queued_messages
 from orders_service.orders import tasks
 from orders_service.orders.models import Order
@@ -28,20 +28,6 @@ DEAD_LETTERS = reverse("admin:messaging_deadletter_changelist")
 OUTBOX = reverse("admin:messaging_outboxmessage_changelist")
 
 
-def operator(*roles: str, client: Client | None = None) -> Client:
-    client = client or Client()
-    user = operator_mirror(claims={"username": f"op-{uuid.uuid4().hex[:8]}", "is_staff": True, "roles": list(roles)})
-    client.force_login(user)
-    return client
-
-
-def offered_actions(client: Client, url: str) -> set[str]:
-    response = client.get(url)
-    assert response.status_code == 200
-    form = response.context["action_form"]  # None when no action is offered
-    return {name for name, _ in form.fields["action"].choices if name} if form is not None else set()
-
-
 @pytest.fixture
 def parked(broker, settings):
     settings.MESSAGING_MAX_ATTEMPTS = 1
@@ -50,7 +36,7 @@ def parked(broker, settings):
 
 
 def test_an_order_operator_is_offered_every_action(broker):
-    client = operator("order_operator")
+    client = operator_client("order_operator")
 
     assert offered_actions(client, ORDERS) == {"cancel", "redrive"}
     assert offered_actions(client, DEAD_LETTERS) == {"replay", "discard"}
@@ -60,7 +46,7 @@ def test_an_order_operator_is_offered_every_action(broker):
 @pytest.mark.parametrize("action", ["cancel", "redrive"])
 def test_a_catalog_manager_sees_orders_but_cannot_cancel_or_redrive_them(broker, action):
     # given: a confirmed and a pending order, which cancel and re-drive would act on
-    client = operator("catalog_manager")
+    client = operator_client("catalog_manager")
     confirmed, pending = OrderFactory(status="confirmed"), OrderFactory()
     OrderLineFactory(order=pending, product_id=3, quantity=1)
     assert offered_actions(client, ORDERS) == set()
@@ -77,7 +63,7 @@ def test_a_catalog_manager_sees_orders_but_cannot_cancel_or_redrive_them(broker,
 
 @pytest.mark.parametrize("action", ["replay", "discard"])
 def test_an_operator_without_a_role_here_can_neither_see_nor_act_on_dead_letters(parked, broker, action):
-    for client in (operator(), operator("catalog_manager")):
+    for client in (operator_client(), operator_client("catalog_manager")):
         assert client.get(DEAD_LETTERS).status_code == 403
 
         response = client.post(DEAD_LETTERS, {"action": action, "_selected_action": [parked.pk]})
@@ -90,7 +76,7 @@ def test_an_operator_without_a_role_here_can_neither_see_nor_act_on_dead_letters
 
 def test_no_operator_may_delete_an_order_only_cancel_it(broker):
     order = OrderFactory(status="confirmed")
-    client = operator("order_operator")
+    client = operator_client("order_operator")
 
     response = client.post(reverse("admin:orders_order_delete", args=[order.id]), {"post": "yes"})
 
@@ -101,7 +87,7 @@ def test_no_operator_may_delete_an_order_only_cancel_it(broker):
 @pytest.mark.parametrize("action", ["replay", "discard"])
 def test_an_operator_who_may_only_view_dead_letters_cannot_replay_or_discard_them(parked, broker, action):
     # given: the view permission without the change permission
-    client = operator()
+    client = operator_client()
     viewer = get_user_model().objects.get(pk=client.session["_auth_user_id"])
     viewer.user_permissions.add(Permission.objects.get(content_type__app_label="messaging", codename="view_deadletter"))
     assert offered_actions(client, DEAD_LETTERS) == set()
@@ -116,7 +102,7 @@ def test_an_operator_who_may_only_view_dead_letters_cannot_replay_or_discard_the
 
 
 def test_an_order_operator_replays_a_dead_letter(parked, broker):
-    operator("order_operator").post(DEAD_LETTERS, {"action": "replay", "_selected_action": [parked.pk]})
+    operator_client("order_operator").post(DEAD_LETTERS, {"action": "replay", "_selected_action": [parked.pk]})
 
     parked.refresh_from_db()
     assert parked.state == DeadLetter.State.REPLAYED
@@ -126,7 +112,7 @@ def test_an_order_operator_replays_a_dead_letter(parked, broker):
 
 
 def test_an_admin_action_without_the_csrf_token_is_refused(parked, broker):
-    client = operator("order_operator", client=Client(enforce_csrf_checks=True))
+    client = operator_client("order_operator", client=Client(enforce_csrf_checks=True))
 
     response = client.post(DEAD_LETTERS, {"action": "discard", "_selected_action": [parked.pk]})
 
@@ -137,7 +123,7 @@ def test_an_admin_action_without_the_csrf_token_is_refused(parked, broker):
 
 
 def test_an_admin_action_with_the_csrf_token_of_the_page_is_run(parked, broker):
-    client = operator("order_operator", client=Client(enforce_csrf_checks=True))
+    client = operator_client("order_operator", client=Client(enforce_csrf_checks=True))
     page = client.get(DEAD_LETTERS)
     token = page.context["csrf_token"]
 

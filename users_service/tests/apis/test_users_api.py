@@ -270,3 +270,13 @@ def test_a_number_where_a_string_is_expected_is_400(api_client, value):
     assert response.json()["errors"][0] == {"code": "invalid", "detail": "Not a valid string.", "attr": "last_name"}
     user.refresh_from_db()
     assert user.last_name == ""
+
+
+@pytest.mark.parametrize("value", ["null", "None", "maybe"])
+def test_user_list_refuses_a_boolean_filter_that_is_no_boolean(api_client, value):
+    access = token_pair(api_client, StaffFactory())["access"]
+
+    response = api_client.get("/api/v1/users/", {"is_staff": value}, **bearer(access))
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "is_staff"

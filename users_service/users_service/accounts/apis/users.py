@@ -2,6 +2,7 @@
 
 from django.contrib.auth.password_validation import password_validators_help_texts
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import BaseFilterBackend
@@ -80,6 +81,16 @@ class PasswordChangeApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class BooleanFilterField(serializers.BooleanField):
+    """Not given (or empty): no filter. "null" is no boolean, as the schema says: a 400 like any other."""
+
+    NULL_VALUES: set[str | None] = set()
+
+
+@extend_validation_errors(["invalid"], field_name="is_active", methods=["get"])
+@extend_validation_errors(["invalid"], field_name="is_staff", methods=["get"])
+@extend_validation_errors(["max_length"], field_name="search", methods=["get"])
+@extend_validation_errors(["max_length"], field_name="role", methods=["get"])
 class UserListApi(GenericAPIView[User]):
     permission_classes = [permissions.IsAdminUser]
     serializer_class = UserOutputSerializer
@@ -87,8 +98,8 @@ class UserListApi(GenericAPIView[User]):
 
     class FilterSerializer(serializers.Serializer[None]):
         search = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
-        is_staff = serializers.BooleanField(required=False, allow_null=True, default=None)
+        is_active = BooleanFilterField(required=False, allow_null=True, default=None)
+        is_staff = BooleanFilterField(required=False, allow_null=True, default=None)
         role = serializers.CharField(max_length=150, required=False, allow_blank=True)
 
     @extend_schema(
@@ -109,6 +120,7 @@ class UserListApi(GenericAPIView[User]):
         return self.get_paginated_response(UserOutputSerializer(page, many=True).data)
 
 
+@extend_validation_errors(["invalid"], field_name="roles", methods=["patch"])  # an unknown role
 class UserDetailApi(APIView):
     permission_classes = [permissions.IsAdminUser]
 

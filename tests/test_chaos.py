@@ -8,9 +8,13 @@ so a failing run can be replayed: ``./manage_all.sh chaos --minutes 1 --seed N``
 
 import secrets
 
+import pytest
+
 from shopctl import chaos
 
 
+# A minute of load and faults, then bounded waits for every order to be answered and the system to settle.
+@pytest.mark.timeout(900)
 def test_a_minute_of_chaos_loses_nothing_and_duplicates_nothing(system, capsys):
     seed = secrets.randbelow(1_000_000)
 

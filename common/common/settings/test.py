@@ -34,5 +34,6 @@ def cache_settings_for_tests(caches: dict[str, dict[str, Any]]) -> dict[str, dic
         for alias, cache in caches.items()
     }
 
+
 # The suites test the services' rate limits themselves, whatever SHOP_RATE_LIMITS the environment of `up` gave.
 RATE_LIMITS_ON = True

@@ -37,6 +37,7 @@ from django.core.exceptions import ValidationError
 from redis.exceptions import RedisError
 
 from common.errors import RateLimitError
+from common.throttling.throttles import throttled
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def login_lock_check(*, username: str, client_address: str) -> None:
         return
     if locks:
         wait = max(max(locks.values()) - time.time(), 1)
+        throttled(scope="login")
         raise LoginLocked(retry_after=wait)
 
 

@@ -8,6 +8,8 @@ from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle
 
+from common.telemetry import metrics
+
 if TYPE_CHECKING:  # rest_framework.views imports this module (DEFAULT_THROTTLE_CLASSES) while it loads
     from rest_framework.views import APIView
 
@@ -20,8 +22,10 @@ def rate_limits_on() -> bool:
 
 
 def throttled(*, scope: str) -> None:
-    """A request refused by the throttle of ``scope``: the one place such a refusal is counted."""
+    """A request refused by the throttle of ``scope`` (``login``: the failed-login lockout): the one place such a
+    refusal is counted, in ``shop_throttled_total``."""
     logger.info("throttled: %s", scope)
+    metrics.throttled(scope=scope)
 
 
 def throttled_method(view: "APIView", method: str) -> bool:

@@ -1,6 +1,7 @@
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 
 from common import login_lockout
 from tests.factories import PASSWORD, UserFactory
@@ -17,8 +18,13 @@ def limits(settings):
     settings.LOGIN_LOCKOUT_SECONDS = 60
 
 
+def locked_out_count() -> float:
+    return REGISTRY.get_sample_value("shop_throttled_total", {"service": "users_service", "scope": "login"}) or 0.0
+
+
 def test_repeated_failures_lock_the_account_with_429(api_client, limits):
     user = UserFactory()
+    counted = locked_out_count()
 
     failures = [login(api_client, username=user.username, password="wrong", address=f"10.0.0.{n}") for n in range(3)]
     locked = login(api_client, username=user.username, address="10.9.9.9")  # right password, other address
@@ -30,6 +36,7 @@ def test_repeated_failures_lock_the_account_with_429(api_client, limits):
         "errors": [{"code": "throttled", "detail": locked.json()["errors"][0]["detail"], "attr": None}],
     }
     assert 1 <= int(locked["Retry-After"]) <= 60
+    assert locked_out_count() == counted + 1  # shop_throttled_total{scope="login"}
 
 
 def test_the_account_lock_is_case_insensitive(api_client, limits):

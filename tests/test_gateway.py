@@ -22,6 +22,7 @@ from shopctl.launcher import Process, free_port, port_closed, wait_for
 from shopctl.processes import CATALOG, ORDERS, PROCESSES_BY_NAME, REPLICA_PORT_STEP, SERVICES_BY_NAME
 
 SECURITY_HEADERS = dict(gateway_config.SECURITY_HEADERS)
+# A session's own ``verify`` loses to REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE in the environment; a request's wins.
 
 
 def through(system, path: str, method: str = "GET", *, timeout: float = 15, **kwargs) -> requests.Response:
@@ -216,13 +217,13 @@ def start_gateway(system, name: str, *, environment: dict[str, str], web_replica
 
 
 def test_more_requests_from_one_address_than_the_limit_are_a_429_with_retry_after(system):
+    ca = str(system.ca_file)
     _, url = start_gateway(
         system, "gateway-limited", environment={"SHOP_GATEWAY_RATE_LIMIT": "5", "SHOP_GATEWAY_RATE_PERIOD": "30"}
     )
     try:
         with requests.Session() as session:
-            session.verify = str(system.ca_file)
-            answers = [session.get(f"{url}/api/v1/products/", timeout=15) for _ in range(8)]
+            answers = [session.get(f"{url}/api/v1/products/", verify=ca, timeout=15) for _ in range(8)]
     finally:
         system.stop("gateway-limited")
 
@@ -234,13 +235,13 @@ def test_more_requests_from_one_address_than_the_limit_are_a_429_with_retry_afte
 
 
 def test_rate_limits_off_switches_the_gateways_limit_off(system):
+    ca = str(system.ca_file)
     _, url = start_gateway(
         system, "gateway-unlimited", environment={"SHOP_GATEWAY_RATE_LIMIT": "5", "SHOP_RATE_LIMITS": "off"}
     )
     try:
         with requests.Session() as session:
-            session.verify = str(system.ca_file)
-            answers = [session.get(f"{url}/api/v1/categories/", timeout=15).status_code for _ in range(12)]
+            answers = [session.get(f"{url}/api/v1/categories/", verify=ca, timeout=15).status_code for _ in range(12)]
     finally:
         system.stop("gateway-unlimited")
 
@@ -270,6 +271,7 @@ def test_requests_are_balanced_over_replicas_and_a_killed_replica_fails_no_idemp
         system, "gateway-replicas", environment={"SHOP_RATE_LIMITS": "off"}, web_replicas={"orders-web": 2}
     )
     first = system.processes[orders_web.name]
+    ca = str(system.ca_file)
     headers = system.bearer(user_id=4242, roles=["customer"])
     path = "/api/v1/orders/?page_size=1"
     statuses: list[int | str] = []
@@ -277,10 +279,9 @@ def test_requests_are_balanced_over_replicas_and_a_killed_replica_fails_no_idemp
 
     def load() -> None:
         with requests.Session() as session:
-            session.verify = str(system.ca_file)
             while not stop.is_set():
                 try:
-                    statuses.append(session.get(f"{url}{path}", headers=headers, timeout=20).status_code)
+                    statuses.append(session.get(f"{url}{path}", headers=headers, verify=ca, timeout=20).status_code)
                 except requests.RequestException as error:
                     statuses.append(type(error).__name__)
 

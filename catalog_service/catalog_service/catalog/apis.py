@@ -37,6 +37,7 @@ from catalog_service.catalog.filters import PRODUCT_LIST_QUERY_PARAMETERS, Produ
 from catalog_service.catalog.models import Category, Product
 from catalog_service.catalog.public_cache import serve_public_page
 from common.auth.permissions import CATALOG_MANAGER, IsCatalogManagerOrReadOnly, has_role
+from common.json_fields import JsonBooleanField
 
 MAX_STOCK = 2_147_483_647  # the stock column is a Postgres integer
 
@@ -83,6 +84,8 @@ class CategorySlugField(serializers.SlugRelatedField[Category]):
     def run_validation(self, data: Any = empty) -> Any:
         if data == "":
             self.fail("blank")
+        if data is not empty and data is not None and not isinstance(data, str):
+            self.fail("invalid")  # a number is no slug, though the database would match 0 with "0"
         return super().run_validation(data)
 
 
@@ -209,7 +212,7 @@ class ProductInputSerializer(serializers.Serializer[Product]):
     stock = serializers.IntegerField(
         min_value=0, max_value=MAX_STOCK, required=False, help_text="The quantity available to order."
     )
-    is_active = serializers.BooleanField(required=False)
+    is_active = JsonBooleanField(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -203,3 +203,18 @@ def test_a_manager_reactivates_a_product(api_client, manager):
     response = api_client.patch(detail(product.id), {"is_active": True}, format="json", **manager)
 
     assert response.json()["is_active"] is True
+
+
+@pytest.mark.parametrize(("field", "value"), [("is_active", 0), ("is_active", "false"), ("category", 0), ("price", 5)])
+def test_a_value_of_another_json_type_than_the_schema_says_is_400(api_client, signer, field, value):
+    category = CategoryFactory(slug="0")
+    product = ProductFactory(category=category, is_active=True)
+
+    response = api_client.patch(
+        f"/api/v1/products/{product.id}/", {field: value}, format="json", **signer.bearer(roles=["catalog_manager"])
+    )
+
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["attr"] == field
+    product.refresh_from_db()
+    assert product.is_active is True

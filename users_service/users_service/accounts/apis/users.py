@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.json_fields import JsonBooleanField
 from users_service.accounts import selectors, services
 from users_service.accounts.authentication import AuthenticatedRequest
 from users_service.accounts.models import User
@@ -125,7 +126,7 @@ class UserDetailApi(APIView):
     permission_classes = [permissions.IsAdminUser]
 
     class UserUpdateInputSerializer(ProfileInputSerializer):
-        is_active = serializers.BooleanField(
+        is_active = JsonBooleanField(
             required=False, help_text="false locks the account out of every service within seconds."
         )
         roles = serializers.ListField(

@@ -193,6 +193,20 @@ class PostgresCluster:
             os.killpg(self.popen.pid, signal.SIGKILL)
             self.popen.wait(timeout=10)
         self.popen = None
+        # The server runs under runuser: that one's end is not the server's. A new server refuses to start
+        # while the old one's process (its pid in postmaster.pid) still exists.
+        wait_for(self._server_gone, timeout=30, what="the Postgres server to be gone")
+
+    def _server_gone(self) -> bool:
+        try:
+            pid = int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        except (FileNotFoundError, ValueError, IndexError):
+            return True
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
 
     def destroy(self) -> None:
         self.stop()

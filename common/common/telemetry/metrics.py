@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # No ``*_created`` series: they are not in the contract, and the multiprocess mode of the web servers has none.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 ENABLED = os.environ.get("SHOP_TELEMETRY", "on").strip().lower() not in ("off", "false", "0", "no")
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))

@@ -40,7 +40,15 @@ from typing import TYPE_CHECKING, Any
 if _directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.makedirs(_directory, exist_ok=True)  # prometheus-client writes there from the first sample on
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -49,6 +57,9 @@ if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger(__name__)
+
+# No ``*_created`` series: they are not in the contract, and the multiprocess mode of the web servers has none.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 ENABLED = os.environ.get("SHOP_TELEMETRY", "on").strip().lower() not in ("off", "false", "0", "no")
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))

@@ -82,6 +82,10 @@ class PasswordChangeApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+# A text filter as the FilterSerializer takes it: at most 150 characters, no NUL (DRF refuses those with a 400).
+TEXT_FILTER = {"type": "string", "maxLength": 150, "pattern": "^[^\\u0000]*$"}
+
+
 class BooleanFilterField(serializers.BooleanField):
     """Not given (or empty): no filter. "null" is no boolean, as the schema says: a 400 like any other."""
 
@@ -90,8 +94,8 @@ class BooleanFilterField(serializers.BooleanField):
 
 @extend_validation_errors(["invalid"], field_name="is_active", methods=["get"])
 @extend_validation_errors(["invalid"], field_name="is_staff", methods=["get"])
-@extend_validation_errors(["max_length"], field_name="search", methods=["get"])
-@extend_validation_errors(["max_length"], field_name="role", methods=["get"])
+@extend_validation_errors(["max_length", "null_characters_not_allowed"], field_name="search", methods=["get"])
+@extend_validation_errors(["max_length", "null_characters_not_allowed"], field_name="role", methods=["get"])
 class UserListApi(GenericAPIView[User]):
     permission_classes = [permissions.IsAdminUser]
     serializer_class = UserOutputSerializer
@@ -106,10 +110,10 @@ class UserListApi(GenericAPIView[User]):
     @extend_schema(
         operation_id="users_list",
         parameters=[
-            OpenApiParameter("search", str, description="Part of the username or email."),
+            OpenApiParameter("search", TEXT_FILTER, description="Part of the username or email."),
             OpenApiParameter("is_active", bool),
             OpenApiParameter("is_staff", bool),
-            OpenApiParameter("role", str, description="A role (group) name."),
+            OpenApiParameter("role", TEXT_FILTER, description="A role (group) name."),
         ],
         responses={200: UserOutputSerializer(many=True)},
     )

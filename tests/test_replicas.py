@@ -44,6 +44,9 @@ RETRY_SECONDS = 60
 # The visibility timeout of the tests (61 s) and kombu's sweep of dead workers' messages (every 10 s), with room.
 REDELIVERY_SECONDS = 100
 FIRST_CUSTOMER = TOKEN_ONLY_USERS + 7000
+# What the session's system runs: each service's web server and worker, and the scheduler (it starts no gateway
+# and no Prometheus of its own).
+KINDS = [kind for kind in PROCESSES if kind.role in ("web", "worker", "scheduler")]
 SAGA_TIMEOUT_SECONDS = float(FAST_SAGA_ENVIRONMENT["ORDERS_SAGA_TIMEOUT_SECONDS"])
 
 
@@ -77,9 +80,9 @@ def scaled_up(system):
             extra = replica_name(PROCESSES_BY_NAME[name], replica)
             if extra in system.processes:
                 system.stop(extra)
-    for kind in PROCESSES:
+    for kind in KINDS:
         ensure_running(system, kind, 1)
-    for service_kind in PROCESSES:
+    for service_kind in KINDS:
         if service_kind.role == "web":
             system.wait_until_ready(service_kind.service)
 
@@ -162,7 +165,7 @@ def kill_schedule(system, rng: random.Random) -> list[Kill]:
             replica=rng.randint(1, system.replicas(kind)),
             down_seconds=rng.uniform(0.2, 2.0),
         )
-        for kind in PROCESSES
+        for kind in KINDS
     ]
     return sorted(kills, key=lambda kill: kill.at)
 

@@ -102,7 +102,8 @@ def test_compose_prometheus_scrapes_every_described_process_where_it_serves_its_
             continue
         assert kind.name in jobs, f"compose's Prometheus does not scrape {kind.name}"
         discovery = jobs[kind.name]["dns_sd_configs"]
-        port = kind.port(CONTAINER_SITE) if kind.metrics == "port" else 9100
+        ports = {"port": kind.port(CONTAINER_SITE), "exporter": CONTAINER_SITE.gateway.metrics_port}
+        port = ports.get(kind.metrics, 9100)
         assert discovery == [{"names": [kind.name], "type": "A", "port": port}], kind.name
 
 

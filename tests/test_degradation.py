@@ -7,7 +7,6 @@ The database: web processes of their own beside the system's, whose Postgres doe
 refused), on the system's Redis; the saga's fault tests stop and break the system's own connections.
 """
 
-import re
 import time
 import uuid
 
@@ -17,6 +16,7 @@ import requests
 from common_testing.auth import TestSigner
 from shopctl.launcher import free_port
 from shopctl.processes import CATALOG, ORDERS, PROCESSES_BY_NAME, USERS, process
+from tests.admin_pages import admin_login
 from tests.test_order_saga import Shop, all_settled, deadline_poll, reconcile
 from tests.web_workers import connection_to_every_worker
 
@@ -52,19 +52,6 @@ def customer_with_a_real_token(system) -> tuple[int, dict[str, str]]:
 
 def place(system, headers: dict[str, str], product_id: int) -> requests.Response:
     return place_at(system.url(ORDERS), headers, product_id)
-
-
-def admin_login(base_url: str, username: str, password: str) -> requests.Response:
-    session = requests.Session()
-    page = session.get(f"{base_url}/admin/login/?next=/admin/", timeout=10)
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    return session.post(
-        f"{base_url}/admin/login/?next=/admin/",
-        data={"csrfmiddlewaretoken": csrf, "username": username, "password": password, "next": "/admin/"},
-        headers={"Referer": f"{base_url}/admin/login/"},
-        allow_redirects=False,
-        timeout=15,
-    )
 
 
 def restart(system, kind_name: str) -> None:
@@ -169,7 +156,7 @@ def test_while_users_service_is_down_tokens_verify_orders_are_accepted_and_the_a
         assert unknown.status_code == 401
         # the admins of catalog and orders say users_service is unreachable
         for service in (CATALOG, ORDERS):
-            response = admin_login(system.url(service), "an-operator", "any-password")
+            _, response = admin_login(system.url(service), service.name, "an-operator", "any-password")
             assert response.status_code == 200
             assert UNREACHABLE in response.text
         # and the saga does not need users_service's web server

@@ -6,7 +6,6 @@ refused a catalog write, a deactivation reaching every service within
 seconds, and one operator account logging into all three admins.
 """
 
-import re
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import requests
 
 from common_testing.auth import TestSigner
 from common_testing.auth_contract import forge_hs256_with_public_key, tamper, unsigned_token
+from tests.admin_pages import admin_login, admin_path
 from tests.conftest import ROOT
 from tests.web_workers import connection_to_every_worker
 
@@ -299,29 +299,6 @@ def test_a_deactivated_user_is_locked_out_of_every_web_worker_of_every_service_w
 
 
 # ---------------------------------------------------------------- one operator account for all three admins
-
-
-def admin_path(service: str) -> str:
-    """A service's admin: ``/catalog/admin/``."""
-    return f"/{service.removesuffix('_service')}/admin/"
-
-
-def admin_login(
-    base_url: str, service: str, username: str, password: str
-) -> tuple[requests.Session, requests.Response]:
-    session = requests.Session()
-    admin = admin_path(service)
-    page = session.get(f"{base_url}{admin}login/?next={admin}", timeout=10)
-    assert page.status_code == 200
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    response = session.post(
-        f"{base_url}{admin}login/?next={admin}",
-        data={"csrfmiddlewaretoken": csrf, "username": username, "password": password, "next": admin},
-        headers={"Referer": f"{base_url}{admin}login/"},
-        allow_redirects=False,
-        timeout=15,
-    )
-    return session, response
 
 
 @pytest.mark.parametrize("service", ["users_service", "catalog_service", "orders_service"])

@@ -7,7 +7,6 @@ Requests come from client addresses of their own (127.0.0.x, bound as the source
 per address are real addresses, not a header, and never lock out the other tests' 127.0.0.1.
 """
 
-import re
 import uuid
 from collections.abc import Iterator
 
@@ -16,6 +15,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from shopctl.processes import ORDERS, USERS
+from tests.admin_pages import admin_login
 from tests.conftest import System
 
 PASSWORD = "lantern-Moss-harbour-62"
@@ -143,18 +143,6 @@ def test_orders_over_the_rate_are_429_per_user_across_processes(limited, system)
 # ---------------------------------------------------------------- the failed-login lockout, at its real limits
 
 
-def admin_login(session: requests.Session, base_url: str, username: str, password: str) -> requests.Response:
-    page = session.get(f"{base_url}/admin/login/?next=/admin/", timeout=10)
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    return session.post(
-        f"{base_url}/admin/login/?next=/admin/",
-        data={"csrfmiddlewaretoken": csrf, "username": username, "password": password, "next": "/admin/"},
-        headers={"Referer": f"{base_url}/admin/login/"},
-        allow_redirects=False,
-        timeout=15,
-    )
-
-
 def test_five_failed_logins_lock_the_account_for_fifteen_minutes_api_and_admin(system):
     users = system.urls["users_service"]
     username = f"victim-{uuid.uuid4().hex[:6]}"
@@ -166,7 +154,7 @@ def test_five_failed_logins_lock_the_account_for_fifteen_minutes_api_and_admin(s
     assert [response.status_code for response in guesses] == [401] * 5
     assert_throttled(locked, at_most_seconds=900)
     assert int(locked.headers["Retry-After"]) > 890
-    refused = admin_login(client_from("127.0.0.58"), users, username, PASSWORD)
+    _, refused = admin_login(users, "users_service", username, PASSWORD, session=client_from("127.0.0.58"))
     assert refused.status_code == 200
     assert "Too many failed logins" in refused.text
 

@@ -306,10 +306,35 @@ def install(*, service: str, quiet_roots: frozenset[str] = frozenset()) -> bool:
     )
     trace.set_tracer_provider(provider)
     DjangoInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
+    describe_any_path()
     Psycopg2Instrumentor().instrument(skip_dep_check=True)
     RequestsInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
     CeleryInstrumentor().instrument()  # type: ignore[no-untyped-call]
     return True
+
+
+def describe_any_path() -> None:
+    """Let the Django instrumentation describe a request whose path is not Latin-1.
+
+    It builds ``http.url`` from ``request.META`` with ``wsgiref.util.request_uri``, which quotes ``PATH_INFO`` as
+    WSGI's Latin-1 byte string; Django's ``META`` holds the decoded path, so a path such as ``/api/v1/orders/𝈕/``
+    raised ``UnicodeEncodeError`` before the view ran: a 500 where the answer is a 404. The path is given back in
+    WSGI's form (its UTF-8 bytes as Latin-1) for that description only.
+    """
+    from opentelemetry.instrumentation.django.middleware import otel_middleware
+
+    describe = otel_middleware.wsgi_collect_request_attributes
+    if getattr(describe, "describes_any_path", False):
+        return
+
+    def describe_any_path(environ: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if not path.isascii():
+            environ = {**environ, "PATH_INFO": path.encode("utf-8", "replace").decode("latin-1")}
+        return describe(environ, *args, **kwargs)
+
+    describe_any_path.describes_any_path = True  # type: ignore[attr-defined]
+    otel_middleware.wsgi_collect_request_attributes = describe_any_path
 
 
 def instrument_redis_client(client: Any) -> None:

@@ -37,6 +37,7 @@ from common_testing.messaging_queries import (
 from common_testing.telemetry import (
     test_a_failing_span_export_is_dropped_and_counted_never_raised,
     test_a_log_line_is_one_json_object_with_the_contract_fields,
+    test_a_path_beyond_latin_1_is_answered_not_a_500,
     test_a_safe_request_id_is_kept_and_returned,
     test_an_outbox_row_stores_the_trace_context_and_request_id_of_when_it_was_written,
     test_an_unsafe_request_id_is_replaced_and_never_reflected,
@@ -57,6 +58,7 @@ __all__ = [
     # common.telemetry: request ids, log lines, the trace context of an outbox row, sampling, export.
     "test_a_failing_span_export_is_dropped_and_counted_never_raised",
     "test_a_log_line_is_one_json_object_with_the_contract_fields",
+    "test_a_path_beyond_latin_1_is_answered_not_a_500",
     "test_a_safe_request_id_is_kept_and_returned",
     "test_an_outbox_row_stores_the_trace_context_and_request_id_of_when_it_was_written",
     "test_an_unsafe_request_id_is_replaced_and_never_reflected",

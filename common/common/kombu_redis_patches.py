@@ -258,7 +258,7 @@ def _install_kombu_channel_claims_atomically() -> None:
             "1" if acknowledged.get(queue) else "0" for pri in self.priority_steps for queue in queues
         ]
         self._in_poll = self.client.connection
-        self._brpop_sent_at = kombu_redis.monotonic()
+        self._brpop_sent_at = time.monotonic()
         key = self._claim_keys[0]
         self.client.connection.send_command("BLMOVE", key, key, "RIGHT", "RIGHT", timeout or 0)
 

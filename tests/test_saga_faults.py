@@ -329,15 +329,7 @@ def test_a_message_that_always_fails_is_parked_after_bounded_attempts_and_replay
 
     # then
     deadline_poll(
-        lambda: (
-            query(
-                system,
-                "users_service",
-                "SELECT count(*) FROM notifications_notification WHERE order_id = %s",
-                [order["id"]],
-            )
-            == [(1,)]
-        ),
+        lambda: notifications_recorded(system, order["id"]) == 1,
         timeout=20,
         what="the replayed notification",
     )
@@ -544,6 +536,14 @@ def test_a_worker_killed_holding_a_message_gets_it_back_after_the_visibility_tim
     reconcile(shop)
 
 
+def notifications_recorded(system, order_id: str) -> int:
+    """How many notifications users_service has recorded for the order."""
+    [(count,)] = query(
+        system, "users_service", "SELECT count(*) FROM notifications_notification WHERE order_id = %s", [order_id]
+    )
+    return int(count)
+
+
 def worker_waits_in_redis(broker, pid: int) -> bool:
     """Whether the worker process ``pid`` is blocked in Redis waiting for a message (a connection of its own)."""
     port = broker.connection_pool.connection_kwargs["port"]
@@ -613,15 +613,7 @@ def test_a_worker_killed_while_a_message_is_on_its_way_to_it_gets_it_when_starte
         # then: the notification is recorded (the message was still queued, or unacknowledged and restored after
         # the visibility timeout), once
         deadline_poll(
-            lambda: (
-                query(
-                    system,
-                    "users_service",
-                    "SELECT count(*) FROM notifications_notification WHERE order_id = %s",
-                    [str(order_id)],
-                )
-                == [(1,)]
-            ),
+            lambda: notifications_recorded(system, str(order_id)) == 1,
             timeout=VISIBILITY_SECONDS + 25,
             what="the notification of the message the killed worker was handed",
         )

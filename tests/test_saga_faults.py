@@ -20,10 +20,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+import psutil
 import psycopg2
 import pytest
 import redis
 import requests
+from celery import Celery
 
 from shopctl.launcher import FAST_SAGA_ENVIRONMENT
 from shopctl.processes import CATALOG, process
@@ -35,6 +37,8 @@ SAGA_TIMEOUT_SECONDS = float(FAST_SAGA_ENVIRONMENT["ORDERS_SAGA_TIMEOUT_SECONDS"
 SCHEDULER_START_SECONDS = 10
 # A worker with this visibility timeout gets back, when it starts, a message unacknowledged for longer.
 SHORT_VISIBILITY_SECONDS = 6
+# The visibility timeout of the tests' system: a message unacknowledged this long is restored to its queue.
+VISIBILITY_SECONDS = float(FAST_SAGA_ENVIRONMENT["CELERY_VISIBILITY_TIMEOUT"])
 
 
 @pytest.fixture
@@ -325,15 +329,7 @@ def test_a_message_that_always_fails_is_parked_after_bounded_attempts_and_replay
 
     # then
     deadline_poll(
-        lambda: (
-            query(
-                system,
-                "users_service",
-                "SELECT count(*) FROM notifications_notification WHERE order_id = %s",
-                [order["id"]],
-            )
-            == [(1,)]
-        ),
+        lambda: notifications_recorded(system, order["id"]) == 1,
         timeout=20,
         what="the replayed notification",
     )
@@ -538,3 +534,96 @@ def test_a_worker_killed_holding_a_message_gets_it_back_after_the_visibility_tim
     )
     assert reservations == [(1,)]
     reconcile(shop)
+
+
+def notifications_recorded(system, order_id: str) -> int:
+    """How many notifications users_service has recorded for the order."""
+    [(count,)] = query(
+        system, "users_service", "SELECT count(*) FROM notifications_notification WHERE order_id = %s", [order_id]
+    )
+    return int(count)
+
+
+def worker_waits_in_redis(broker, pid: int) -> bool:
+    """Whether the worker process ``pid`` is blocked in Redis waiting for a message (a connection of its own)."""
+    port = broker.connection_pool.connection_kwargs["port"]
+    own = {
+        f"{connection.laddr.ip}:{connection.laddr.port}"
+        for connection in psutil.Process(pid).net_connections(kind="tcp")
+        if connection.raddr and connection.raddr.port == port
+    }
+    return any(client["addr"] in own and "b" in client["flags"] for client in broker.client_list())
+
+
+def test_a_worker_killed_while_a_message_is_on_its_way_to_it_gets_it_when_started_again(shop):
+    """A message Redis hands out as the worker dies is not lost between the queue and the unacknowledged set.
+
+    The chaos run with seed 821417 lost a notification so: kombu waited with BRPOP, which takes the message off
+    the queue as Redis answers, and records it as unacknowledged only once the worker has read the answer.
+    """
+    # given: the users worker idle, waiting in Redis for a message, and frozen there (a busy machine, say)
+    system = shop.system
+    broker = redis.Redis.from_url(system.redis_url)
+    order_id, message_id = uuid.uuid4(), uuid.uuid4()
+    envelope = {
+        "message_id": str(message_id),
+        "name": "users.notify_order_status",
+        "version": 1,
+        "payload": {
+            "order_id": str(order_id),
+            "user_id": TOKEN_ONLY_USERS + 29,
+            "status": "confirmed",
+            "total": "3.00",
+            "currency": "EUR",
+            "reason": None,
+        },
+        "source": "orders_service",
+        "created_at": "2026-12-01T12:55:43.541000+00:00",
+    }
+    sender = Celery(broker=system.redis_url)
+    watcher = admin_connection(system)
+    frozen = None
+    try:
+        pid = system.processes["users-worker"].popen.pid
+        for _attempt in range(10):  # a wait ends every second (kombu's brpop_timeout): freeze one still waiting
+            deadline_poll(lambda: worker_waits_in_redis(broker, pid), timeout=30, what="the worker to wait")
+            os.kill(pid, signal.SIGSTOP)
+            frozen = pid
+            if worker_waits_in_redis(broker, pid):
+                break
+            os.kill(pid, signal.SIGCONT)
+            frozen = None
+        else:
+            pytest.fail("never froze the users worker while it waited in Redis")
+
+        # when: the orders service's notification arrives, Redis answers the frozen worker, and it is killed
+        sender.send_task(
+            "users.notify_order_status",
+            kwargs={"message": envelope},
+            queue="users",
+            task_id=str(message_id),
+            argsrepr="()",
+            kwargsrepr=f"{{message: {message_id}}}",
+        )
+        time.sleep(0.2)  # Redis has answered the worker's wait by now
+        system.kill("users-worker")
+        frozen = None
+        start_worker(system, "users_service")
+
+        # then: the notification is recorded (the message was still queued, or unacknowledged and restored after
+        # the visibility timeout), once
+        deadline_poll(
+            lambda: notifications_recorded(system, str(order_id)) == 1,
+            timeout=VISIBILITY_SECONDS + 25,
+            what="the notification of the message the killed worker was handed",
+        )
+        assert broker.llen("users") == 0
+    finally:
+        if frozen is not None:
+            os.kill(frozen, signal.SIGCONT)
+        with watcher.cursor() as cursor:  # an order no one placed: out of the later reconciliations
+            cursor.execute("DELETE FROM users.notifications_notification WHERE order_id = %s", [str(order_id)])
+        watcher.close()
+        broker.close()
+        if "users-worker" not in system.processes:
+            start_worker(system, "users_service")

@@ -11,6 +11,8 @@ record the new versions and hashes here (``python -m common.kombu_redis_patches`
   broker command (speed).
 - ``_install_kombu_qos_tolerates_closed_channel``: a worker survives Redis going away while it holds
   unacknowledged messages (resilience).
+- ``_install_kombu_channel_claims_atomically``: a message leaves its queue and enters the unacknowledged set in
+  one step of Redis, so a worker killed while a message is on its way to it does not lose it (resilience).
 - ``ReusedRedisCacheClient``: one ``redis.Redis`` per connection pool in Django's Redis cache instead of one
   per cache operation (speed).
 - ``redis_cache_get_values``: a cached page's read as one MGET on a pooled connection, below Django's
@@ -28,6 +30,7 @@ import importlib
 import inspect
 import logging
 import textwrap
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -175,10 +178,130 @@ def _install_kombu_qos_tolerates_closed_channel() -> None:
     qos.tolerates_closed_channel = True
 
 
+# ---------------------------------------------------------------- kombu: a delivery recorded as it leaves the queue
+
+# Pops the first message of KEYS[3..] and, if its queue is consumed with acknowledgements (ARGV[i - 1] == '1' for
+# KEYS[i]), records it in kombu's unacknowledged set (KEYS[1], the index by delivery time ARGV[1]; KEYS[2], the hash
+# of [message, exchange, routing key] by delivery tag, as QoS.append writes them), in one step of Redis. A message
+# kombu could not read either is popped as kombu's own BRPOP would, unrecorded.
+_CLAIM_SCRIPT = """
+for i = 3, #KEYS do
+  local raw = redis.call('LINDEX', KEYS[i], -1)
+  if raw then
+    local ok, message = pcall(cjson.decode, raw)
+    redis.call('RPOP', KEYS[i])
+    local properties = ok and type(message) == 'table' and message['properties']
+    local tag = type(properties) == 'table' and properties['delivery_tag']
+    local info = type(properties) == 'table' and properties['delivery_info']
+    if ARGV[i - 1] == '1' and type(tag) == 'string' and type(info) == 'table' then
+      redis.call('ZADD', KEYS[1], ARGV[1], tag)
+      local exchange, routing_key = cjson.encode(info['exchange'] or ''), cjson.encode(info['routing_key'] or '')
+      redis.call('HSET', KEYS[2], tag, '[' .. raw .. ',' .. exchange .. ',' .. routing_key .. ']')
+    end
+    return {KEYS[i], raw}
+  end
+end
+return false
+"""
+
+
+def _install_kombu_channel_claims_atomically() -> None:
+    """A message leaves its queue and enters the unacknowledged set in one step, so a killed worker never loses it.
+
+    Replaces ``kombu.transport.redis.Channel._brpop_start``, ``._brpop_read`` and ``.basic_consume``. kombu
+    waits for a message with ``BRPOP``, which takes it off the queue as Redis answers; only once the worker has
+    read that answer does ``QoS.append`` record it as unacknowledged (restored after the visibility timeout if
+    never acknowledged). A worker killed in between (the answer in flight, in its socket, or read and not yet
+    recorded: milliseconds, longer on a busy machine) loses the message: it is in neither place, and nobody sends
+    it again (the chaos run with seed 821417 lost a notification so). Instead the worker waits with ``BLMOVE
+    queue queue RIGHT RIGHT``, which leaves the list as it was (it moves the last message to where it was) and
+    answers once one is there; then a Lua script (``_CLAIM_SCRIPT``) takes the message off the queue and records
+    it as unacknowledged, atomically, unless its queue is consumed without acknowledgements
+    (``basic_consume(no_ack=True)``, which ``basic_consume`` now notes per queue: Celery's control replies).
+    Killed before the script, the message is still queued; after it, it is restored after the visibility
+    timeout. ``QoS.append`` still records it again as kombu does (same tag, same content). Several idle workers
+    all wake for one message; one script gets it, the others find nothing and wait again. Without a message
+    after ``brpop_timeout`` the script still runs once: it takes a message waiting in any other key (another
+    priority or queue, which ``BLMOVE``, one key only, does not watch). Needs Redis 6.2 (``BLMOVE``). With
+    ``global_keyprefix`` set (not used here) kombu's own behaviour is kept.
+    """
+    from queue import Empty
+
+    from kombu.transport import redis as kombu_redis
+    from kombu.utils.encoding import bytes_to_str
+    from kombu.utils.json import loads
+
+    channel: Any = kombu_redis.Channel
+    if getattr(channel, "claims_atomically", False):
+        return
+    original_brpop_start, original_brpop_read = channel._brpop_start, channel._brpop_read
+    original_basic_consume = channel.basic_consume
+
+    def basic_consume(self: Any, queue: str, *args: Any, **kwargs: Any) -> Any:
+        # Which queues are consumed with acknowledgements (a reply queue of Celery's control is not).
+        no_ack = kwargs["no_ack"] if "no_ack" in kwargs else (args[0] if args else False)
+        self.__dict__.setdefault("_queues_acknowledged", {})[queue] = not no_ack
+        return original_basic_consume(self, queue, *args, **kwargs)
+
+    def _brpop_start(self: Any, timeout: float | None = None) -> None:
+        if self.global_keyprefix:
+            original_brpop_start(self, timeout)
+            return
+        if timeout is None:
+            timeout = self.brpop_timeout
+        queues = self._queue_cycle.consume(len(self.active_queues))
+        if not queues:
+            return
+        acknowledged = self.__dict__.get("_queues_acknowledged", {})
+        self._claim_keys = [self._q_for_pri(queue, pri) for pri in self.priority_steps for queue in queues]
+        self._claim_records = [
+            "1" if acknowledged.get(queue) else "0" for pri in self.priority_steps for queue in queues
+        ]
+        self._in_poll = self.client.connection
+        self._brpop_sent_at = time.monotonic()
+        key = self._claim_keys[0]
+        self.client.connection.send_command("BLMOVE", key, key, "RIGHT", "RIGHT", timeout or 0)
+
+    def _brpop_read(self: Any, **options: Any) -> bool:
+        if self.global_keyprefix:
+            return bool(original_brpop_read(self, **options))
+        try:
+            try:
+                self.client.parse_response(self.client.connection, "BLMOVE", **options)
+            except self.connection_errors:
+                self.client.connection.disconnect()  # as kombu's: the next iteration reconnects
+                raise
+        finally:
+            self._in_poll = None
+            self._flush_brpop_reauth()
+        with self.conn_or_acquire() as client:
+            claim = self.__dict__.get("_claim_script")
+            if claim is None:
+                claim = self._claim_script = client.register_script(_CLAIM_SCRIPT)
+            claimed = claim(
+                keys=[self.unacked_index_key, self.unacked_key, *self._claim_keys],
+                args=[time.time(), *self._claim_records],
+                client=client,
+            )
+        if not claimed:
+            raise Empty()
+        dest, item = claimed
+        dest = bytes_to_str(dest).rsplit(self.sep, 1)[0]
+        self._queue_cycle.rotate(dest)
+        self.connection._deliver(loads(bytes_to_str(item)), dest)
+        return True
+
+    _replace(channel, "basic_consume", basic_consume, path="kombu.transport.redis:Channel.basic_consume")
+    _replace(channel, "_brpop_start", _brpop_start, path="kombu.transport.redis:Channel._brpop_start")
+    _replace(channel, "_brpop_read", _brpop_read, path="kombu.transport.redis:Channel._brpop_read")
+    channel.claims_atomically = True
+
+
 def install() -> None:
-    """Patch kombu's Redis transport once per process (idempotent): both kombu patches above."""
+    """Patch kombu's Redis transport once per process (idempotent): the kombu patches above."""
     _install_kombu_qos_tolerates_closed_channel()
     _install_kombu_channel_reuses_its_client()
+    _install_kombu_channel_claims_atomically()
 
 
 # ---------------------------------------------------------------- Django's Redis cache
@@ -340,6 +463,46 @@ PATCHES: tuple[Patch, ...] = (
             Internal(
                 "kombu.transport.virtual:QoS.ack",
                 "2ec9d3d075fabb4095f9144c65b56a6433d797faefbf8e609d1276ef35abec85",
+            ),
+        ),
+    ),
+    Patch(
+        name="_install_kombu_channel_claims_atomically",
+        assumes=(
+            "basic_consume still takes no_ack as its second argument or keyword; _brpop_start still only sends "
+            "one BRPOP over the keys of _q_for_pri for priority_steps and the queues of _queue_cycle.consume, and"
+            " _brpop_read parses it and hands the message to connection._deliver; QoS.append still records "
+            "[message._raw, exchange, routing_key] by delivery tag in unacked and the tag in unacked_index, which"
+            " restore_by_tag reads back; a message's properties still hold delivery_tag and delivery_info"
+        ),
+        internals=(
+            Internal(
+                "kombu.transport.redis:Channel.basic_consume",
+                "5f7075cada92b7e762027e08fd636ace1e658e0bfac55c66cc5566602c0066c6",
+            ),
+            Internal(
+                "kombu.transport.virtual.base:Channel.basic_consume",
+                "10acbcd002b0b89a65a9be0960ccec16004baeacfd8d42f1725da267ae0cdb7b",
+            ),
+            Internal(
+                "kombu.transport.redis:Channel._brpop_start",
+                "b8c18935c62e35af5f9a9e5f275aa540b4f91851a6c143cf2c957756b93175fb",
+            ),
+            Internal(
+                "kombu.transport.redis:Channel._brpop_read",
+                "f073dbcb18d71759b81a2ddefaeb09111dc3d9c02a85cba70499432f3d6449c4",
+            ),
+            Internal(
+                "kombu.transport.redis:QoS.append",
+                "4b4b426ec8acbe0db08ff73432ff2f8203bf6b11db4293be499e1bc069f71438",
+            ),
+            Internal(
+                "kombu.transport.redis:QoS.restore_by_tag",
+                "6224c9d1a3093fe93f94656180fc1ec99831037c5de9d8fdbdf148a280eb4028",
+            ),
+            Internal(
+                "kombu.transport.virtual.base:Channel.basic_publish",
+                "8a69fe36de9fb6d89cb63b630fabb06f81b2e9eb5a4556cabdcee24231da80ab",
             ),
         ),
     ),

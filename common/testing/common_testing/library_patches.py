@@ -48,5 +48,6 @@ def test_kombu_patches_are_installed():
 
     assert kombu_redis.Channel.reuses_sync_client is True
     assert kombu_redis.QoS.tolerates_closed_channel is True
+    assert kombu_redis.Channel.claims_atomically is True
     assert (kombu_redis.Channel._create_client, kombu_redis.QoS.ack) == patched
     assert kombu_redis_patches.original("kombu.transport.redis:Channel._create_client") is not patched[0]

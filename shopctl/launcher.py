@@ -486,6 +486,7 @@ class System:
 
     def stop(self, name: str) -> None:
         stopped = self.processes.pop(name)
+        self.metrics_addresses.pop(name, None)  # started again, it serves its metrics on a new port
         with contextlib.suppress(ProcessLookupError):
             os.killpg(stopped.popen.pid, signal.SIGTERM)
         try:
@@ -533,6 +534,7 @@ class System:
     def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
         """Send ``sig`` to a process of the system (and its children: a web server's workers) and wait for its end."""
         killed = self.processes.pop(name)
+        self.metrics_addresses.pop(name, None)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(killed.popen.pid, sig)
         killed.popen.wait(timeout=30)

@@ -161,15 +161,21 @@ def test_a_message_resent_after_a_broker_outage_stays_in_its_orders_trace(shop):
     # when: the relay (or the saga's re-drive) sends the message again once the broker is back
     assert shop.settled(order_id, user_id=user_id)["status"] == "confirmed"
 
-    # then: the re-sent message's spans joined the order's trace, under the request that placed it
-    _, found = order_trace(
-        shop.system, order_id, until_names={"run/catalog.reserve_stock", "run/users.notify_order_status"}
+    # then: the re-sent message's spans joined the order's trace, under the request that placed it (each process
+    # exports its spans in the background, so the chain between them may arrive after both ends)
+    def whole_chain():
+        _, found = order_trace(
+            shop.system, order_id, until_names={"run/catalog.reserve_stock", "run/users.notify_order_status"}
+        )
+        by_id = {span["span_id"]: span for span in found}
+        post = the(found, "POST api/v1/orders/")
+        reserve = the(found, "run/catalog.reserve_stock", order_id=order_id)
+        return (found, by_id, reserve) if descends(reserve, post, by_id) else None
+
+    found, by_id, reserve = deadline_poll(
+        whole_chain, timeout=SPAN_TIMEOUT_SECONDS, interval=0.5, what="the reservation under the POST's spans"
     )
-    by_id = {span["span_id"]: span for span in found}
-    post = the(found, "POST api/v1/orders/")
-    reserve = the(found, "run/catalog.reserve_stock", order_id=order_id)
     assert reserve["start_ns"] > restarted_ns
-    assert descends(reserve, post, by_id)
     publish = by_id[reserve["parent_id"]]
     assert publish["name"] == "apply_async/catalog.reserve_stock"
     assert publish["start_ns"] > restarted_ns

@@ -1,7 +1,9 @@
 """Query-string filters of the product list (django-filter); invalid values are 400s, never ignored."""
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django_filters.fields import ChoiceField
 
 from catalog_service.catalog.category_tree import category_descendant_ids
 from catalog_service.catalog.models import Category, Product
@@ -15,6 +17,19 @@ class ProductOrderingFilter(django_filters.OrderingFilter):
         if value:
             ordered = ordered.order_by(*ordered.query.order_by, "id")
         return ordered
+
+
+class PresentChoiceField(ChoiceField):
+    """A choice that, when the parameter is given, must be one of the choices: ``?in_stock=`` is a 400, not "any"."""
+
+    def clean(self, value: object) -> object:
+        if value == "":
+            raise ValidationError("Select a valid choice, or leave the parameter out.", code="invalid_choice")
+        return super().clean(value)
+
+
+class PresentChoiceFilter(django_filters.ChoiceFilter):
+    field_class = PresentChoiceField
 
 
 class ProductFilter(django_filters.FilterSet):
@@ -33,7 +48,7 @@ class ProductFilter(django_filters.FilterSet):
     max_price = django_filters.NumberFilter(
         field_name="price", lookup_expr="lte", max_digits=14, decimal_places=2, help_text="Highest price, inclusive."
     )
-    in_stock = django_filters.ChoiceFilter(
+    in_stock = PresentChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
         method="filter_in_stock",
         help_text="true: only products available to order; false: only those out of stock.",

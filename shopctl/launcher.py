@@ -331,6 +331,20 @@ class System:
             database=self.database_name,
         )
 
+    def manage(
+        self, service: str, *arguments: str, environment: dict[str, str] | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        """``manage.py <arguments>`` of ``service`` in this system's environment, as an operator runs it."""
+        return subprocess.run(  # noqa: S603 - our own manage.py
+            [self.site.program("python"), "manage.py", *arguments],
+            cwd=ROOT / service,
+            env={**self.service_environment(service), **(environment or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
     def service_environment(self, service: str) -> dict[str, str]:
         """The environment of a service's processes: production settings, this run's database and broker."""
         described = SERVICES_BY_NAME[service]

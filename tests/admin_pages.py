@@ -29,3 +29,12 @@ def admin_login(
         timeout=15,
     )
     return session, response
+
+
+def superuser(username: str, password: str) -> dict[str, str]:
+    """The environment of ``manage.py createsuperuser --no-input`` for this operator."""
+    return {
+        "DJANGO_SUPERUSER_USERNAME": username,
+        "DJANGO_SUPERUSER_EMAIL": f"{username}@example.com",
+        "DJANGO_SUPERUSER_PASSWORD": password,
+    }

@@ -8,8 +8,6 @@ this run (its public key's hash), nothing else.
 import base64
 import hashlib
 import re
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -19,7 +17,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from shopctl import tls
 from shopctl.processes import SERVICES
-from tests.conftest import ROOT
+from tests.admin_pages import superuser
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "browser-operator-password-5"
@@ -34,19 +32,7 @@ PAGES = {
 @pytest.fixture(scope="module")
 def operator(system) -> str:
     username = f"browser-operator-{uuid.uuid4().hex[:6]}"
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "createsuperuser", "--no-input"],
-        cwd=ROOT / "users_service",
-        env={
-            **system.service_environment("users_service"),
-            "DJANGO_SUPERUSER_USERNAME": username,
-            "DJANGO_SUPERUSER_EMAIL": f"{username}@example.com",
-            "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = system.manage("users_service", "createsuperuser", "--no-input", environment=superuser(username, PASSWORD))
     assert result.returncode == 0, result.stderr[-3000:]
     return username
 

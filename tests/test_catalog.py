@@ -1,12 +1,7 @@
 """The catalogue against the real processes (the default web server, production settings, Redis cache, Postgres)."""
 
-import subprocess
-import sys
-
 import pytest
 import requests
-
-from tests.conftest import ROOT
 
 MANAGER = {"user_id": 900, "username": "maria", "roles": ["catalog_manager"]}
 CUSTOMER = {"user_id": 901, "username": "carl", "roles": []}
@@ -16,14 +11,7 @@ CUSTOMER = {"user_id": 901, "username": "carl", "roles": []}
 def catalog(system) -> str:
     """The catalog service's URL, with the demo catalogue loaded (twice: the command is idempotent)."""
     for _ in range(2):
-        result = subprocess.run(  # noqa: S603
-            [sys.executable, "manage.py", "load_demo_catalog"],
-            cwd=ROOT / "catalog_service",
-            env=system.service_environment("catalog_service"),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = system.manage("catalog_service", "load_demo_catalog")
         assert result.returncode == 0, result.stderr[-3000:]
     assert "0 categories and 0 products created" in result.stdout
     return system.urls["catalog_service"]

@@ -6,8 +6,6 @@ refused a catalog write, a deactivation reaching every service within
 seconds, and one operator account logging into all three admins.
 """
 
-import subprocess
-import sys
 import time
 import uuid
 
@@ -17,8 +15,7 @@ import requests
 
 from common_testing.auth import TestSigner
 from common_testing.auth_contract import forge_hs256_with_public_key, tamper, unsigned_token
-from tests.admin_pages import admin_login, admin_path
-from tests.conftest import ROOT
+from tests.admin_pages import admin_login, admin_path, superuser
 from tests.web_workers import connection_to_every_worker
 
 PASSWORD = "plum-Tortoise-river-47"
@@ -60,18 +57,8 @@ def register_and_log_in(system, username: str | None = None) -> tuple[dict, dict
 def operator(system) -> str:
     """A superuser of users_service (created as an operator would: manage.py createsuperuser)."""
     username = f"operator-{uuid.uuid4().hex[:6]}"
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "createsuperuser", "--no-input"],
-        cwd=ROOT / "users_service",
-        env={
-            **system.service_environment("users_service"),
-            "DJANGO_SUPERUSER_USERNAME": username,
-            "DJANGO_SUPERUSER_EMAIL": f"{username}@example.com",
-            "DJANGO_SUPERUSER_PASSWORD": OPERATOR_PASSWORD,
-        },
-        capture_output=True,
-        text=True,
-        check=False,
+    result = system.manage(
+        "users_service", "createsuperuser", "--no-input", environment=superuser(username, OPERATOR_PASSWORD)
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return username

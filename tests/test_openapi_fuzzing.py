@@ -124,15 +124,7 @@ def staff_token(system) -> str:
         "from users_service.accounts.models import User\n"
         f"User.objects.create_user({username!r}, {username + '@example.com'!r}, {password!r}, is_staff=True)\n"
     )
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "shell", "-c", program],
-        cwd=ROOT / "users_service",
-        env=system.service_environment("users_service"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = system.manage("users_service", "shell", "-c", program)
     assert result.returncode == 0, result.stderr[-3000:]
     forget_failed_logins(system)  # the runs before fuzzed auth/token/ from this address, which locked it out
     users = system.urls["users_service"]

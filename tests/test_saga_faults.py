@@ -9,8 +9,6 @@ import base64
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -316,15 +314,7 @@ def test_a_message_that_always_fails_is_parked_after_bounded_attempts_and_replay
     ) == [(0,)]
 
     # when: an operator replays it (the same function as the admin's replay action)
-    replay = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "dead_letters", "replay", str(message_id)],
-        cwd=ROOT / "users_service",
-        env=system.service_environment("users_service"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    replay = system.manage("users_service", "dead_letters", "replay", str(message_id))
     assert replay.returncode == 0, replay.stderr
 
     # then

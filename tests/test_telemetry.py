@@ -7,8 +7,6 @@ the launcher), read back as ``./manage_all.sh trace`` reads them (``shopctl.trac
 
 import json
 import re
-import subprocess
-import sys
 import time
 import uuid
 
@@ -16,7 +14,6 @@ import pytest
 import requests
 
 from shopctl import traces
-from tests.conftest import ROOT
 from tests.test_order_saga import TOKEN_ONLY_USERS, Shop, all_settled, deadline_poll, query
 from tests.test_saga_faults import admin_connection
 
@@ -222,15 +219,7 @@ def test_a_replayed_dead_letter_starts_a_trace_linked_to_the_one_it_failed_in(sh
     assert stored_context.split("-")[1] == order_trace_id
 
     # when: an operator replays it
-    replay = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "dead_letters", "replay", str(message_id)],
-        cwd=ROOT / "users_service",
-        env=system.service_environment("users_service"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    replay = system.manage("users_service", "dead_letters", "replay", str(message_id))
     assert replay.returncode == 0, replay.stderr
 
     # then: the replay is a new trace, linked to the original, and the redelivery is its child

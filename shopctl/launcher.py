@@ -435,6 +435,14 @@ class System:
             name, kind.command(self.site, replica=replica), cwd=Path(kind.cwd(self.site)), env=environment
         )
 
+    def running_metrics_addresses(self) -> dict[str, str]:
+        """Where each process of the system that is running now serves its metrics (process name -> host:port)."""
+        return {
+            name: address
+            for name, address in self.metrics_addresses.items()
+            if name in self.processes and self.processes[name].popen.poll() is None
+        }
+
     def replicas(self, kind: ProcessKind) -> int:
         """How many processes of ``kind`` this system runs."""
         return self.scale.get(kind.name, kind.replicas)
@@ -463,7 +471,7 @@ class System:
             monitor.Target(job=kind.name, instance=replica_name(kind, replica), address=address)
             for kind in PROCESSES_BY_NAME.values()
             for replica in range(1, self.replicas(kind) + 1)
-            if (address := self.metrics_addresses.get(replica_name(kind, replica)))
+            if (address := self.running_metrics_addresses().get(replica_name(kind, replica)))
         ]
         prometheus = PROCESSES_BY_NAME["prometheus"]
         own = monitor.metrics_address(prometheus, host="127.0.0.1", own_port=self.prometheus_port, metrics_port=None)

@@ -73,7 +73,7 @@ def test_the_counts_of_two_web_worker_processes_add_up_on_metrics(system):
 
 
 def test_every_metric_the_processes_export_under_the_shops_prefix_is_a_contract_name(system):
-    for address in system.metrics_addresses.values():
+    for address in system.running_metrics_addresses().values():
         names = {name for name, _, _ in scraped(f"http://{address}") if name.startswith("shop_")}
         assert names <= EXPORTED_NAMES, f"{address} exports names outside the contract: {names - EXPORTED_NAMES}"
 

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +52,29 @@ def admin_connection(system):
     connection = psycopg2.connect(urlunsplit((parts.scheme, parts.netloc, f"/{system.database_name}", "", "")))
     connection.autocommit = True
     return connection
+
+
+@contextmanager
+def notifications_refused(system) -> Iterator[None]:
+    """users_service cannot record notifications while inside: a trigger refuses every insert, as a broken
+    deployment would, so each notification fails on every attempt and is parked as a dead letter."""
+    admin = admin_connection(system)
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "CREATE OR REPLACE FUNCTION users.refuse_notifications() RETURNS trigger LANGUAGE plpgsql AS"
+                " $$ BEGIN RAISE EXCEPTION 'injected fault: notifications refused'; END $$"
+            )
+            cursor.execute(
+                "CREATE TRIGGER refuse_notifications BEFORE INSERT ON users.notifications_notification"
+                " FOR EACH ROW EXECUTE FUNCTION users.refuse_notifications()"
+            )
+        yield
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute("DROP TRIGGER IF EXISTS refuse_notifications ON users.notifications_notification")
+            cursor.execute("DROP FUNCTION IF EXISTS users.refuse_notifications()")
+        admin.close()
 
 
 @contextmanager
@@ -269,17 +293,7 @@ def test_the_same_message_delivered_three_times_has_one_effect(shop):
 def test_a_message_that_always_fails_is_parked_after_bounded_attempts_and_replays(shop):
     # given: users_service cannot record notifications (a trigger refuses every insert)
     system = shop.system
-    admin = admin_connection(system)
-    with admin.cursor() as cursor:
-        cursor.execute(
-            "CREATE OR REPLACE FUNCTION users.refuse_notifications() RETURNS trigger LANGUAGE plpgsql AS"
-            " $$ BEGIN RAISE EXCEPTION 'injected fault: notifications refused'; END $$"
-        )
-        cursor.execute(
-            "CREATE TRIGGER refuse_notifications BEFORE INSERT ON users.notifications_notification"
-            " FOR EACH ROW EXECUTE FUNCTION users.refuse_notifications()"
-        )
-    try:
+    with notifications_refused(system):
         product_id = shop.create_product(stock=10)
         order = shop.settled(
             shop.place([(product_id, 1)], user_id=TOKEN_ONLY_USERS + 24).json()["id"], user_id=TOKEN_ONLY_USERS + 24
@@ -299,11 +313,6 @@ def test_a_message_that_always_fails_is_parked_after_bounded_attempts_and_replay
             interval=0.2,
             what="the dead letter",
         )
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute("DROP TRIGGER IF EXISTS refuse_notifications ON users.notifications_notification")
-            cursor.execute("DROP FUNCTION IF EXISTS users.refuse_notifications()")
-        admin.close()
 
     # then: parked once, after the bounded attempts, with its error
     [(message_id, attempts, error)] = parked

@@ -15,7 +15,7 @@ import requests
 
 from shopctl import traces
 from tests.test_order_saga import TOKEN_ONLY_USERS, Shop, all_settled, deadline_poll, query
-from tests.test_saga_faults import admin_connection
+from tests.test_saga_faults import notifications_refused
 
 SPAN_TIMEOUT_SECONDS = 30  # spans leave a process every second; a busy machine may take longer
 
@@ -183,17 +183,7 @@ def test_a_replayed_dead_letter_starts_a_trace_linked_to_the_one_it_failed_in(sh
     # given: users_service refuses every notification, so the order's notification is parked
     system = shop.system
     user_id = TOKEN_ONLY_USERS + 33
-    admin = admin_connection(system)
-    with admin.cursor() as cursor:
-        cursor.execute(
-            "CREATE OR REPLACE FUNCTION users.refuse_telemetry_notices() RETURNS trigger LANGUAGE plpgsql AS"
-            " $$ BEGIN RAISE EXCEPTION 'injected fault: notifications refused'; END $$"
-        )
-        cursor.execute(
-            "CREATE TRIGGER refuse_telemetry_notices BEFORE INSERT ON users.notifications_notification"
-            " FOR EACH ROW EXECUTE FUNCTION users.refuse_telemetry_notices()"
-        )
-    try:
+    with notifications_refused(system):
         product_id = shop.create_product(stock=10)
         order_id = shop.place([(product_id, 1)], user_id=user_id).json()["id"]
         assert shop.settled(order_id, user_id=user_id)["status"] == "confirmed"
@@ -209,11 +199,6 @@ def test_a_replayed_dead_letter_starts_a_trace_linked_to_the_one_it_failed_in(sh
             interval=0.2,
             what="the dead letter",
         )
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute("DROP TRIGGER IF EXISTS refuse_telemetry_notices ON users.notifications_notification")
-            cursor.execute("DROP FUNCTION IF EXISTS users.refuse_telemetry_notices()")
-        admin.close()
     order_trace_id, _ = order_trace(system, order_id, until_names={"run/users.notify_order_status"})
     # the dead letter kept the context of the delivery that failed, in the order's trace
     assert stored_context.split("-")[1] == order_trace_id

@@ -367,7 +367,8 @@ def alert_rules_check() -> bool:
 TEST_PROGRAMS = (("redis-sentinel", "redis-sentinel"), ("/usr/sbin/pgbouncer", "pgbouncer"))
 
 
-def cmd_test(config: Config) -> int:
+def cmd_test(config: Config, selected: Sequence[str] = ()) -> int:
+    """The whole suite; or, given pytest arguments (``test tests/test_gateway.py -k tls``), only those tests."""
     began = time.monotonic()
     ensure_wrk(config)
     ensure_system_packages(config, extra=TEST_PROGRAMS)
@@ -375,6 +376,9 @@ def cmd_test(config: Config) -> int:
     try:
         steps = Steps()
         pytest = [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider"]
+        if selected:
+            steps.run("selected tests", lambda: run([*pytest, *selected]))
+            return steps.summary(time.monotonic() - began)
         steps.run("lint (ruff, import-linter)", lint)
         steps.run("type check (mypy: each service with common/ and shopctl/)", type_check)
         steps.run("makemigrations --check", makemigrations_check)
@@ -437,7 +441,8 @@ def parser() -> argparse.ArgumentParser:
     )
     manage_command.add_argument("service", choices=[service.name for service in SERVICES])
     manage_command.add_argument("arguments", nargs=argparse.REMAINDER)
-    commands.add_parser("test", help="lint, each service's tests, the cross-service tests, bench --quick")
+    test = commands.add_parser("test", help="lint, each service's tests, the cross-service tests, bench --quick")
+    test.add_argument("arguments", nargs=argparse.REMAINDER, help="pytest arguments: run only those tests")
     chaos_command = commands.add_parser(
         "chaos", help="a mixed load while random processes die, then the reconciliation (--minutes N, --seed S)"
     )
@@ -450,9 +455,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     top = parser()
-    # bench passes its options on to bench/run.py (argparse's REMAINDER does not take a leading --option).
+    # bench and test pass their options on (argparse's REMAINDER does not take a leading --option).
     arguments, unknown = top.parse_known_args(argv)
-    if arguments.command == "bench":
+    if arguments.command in ("bench", "test"):
         arguments.arguments = [*unknown, *arguments.arguments]
     elif unknown:
         top.error(f"unrecognized arguments: {' '.join(unknown)}")
@@ -473,7 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 setup(config)
                 return manage(SERVICES_BY_NAME[arguments.service], arguments.arguments).returncode
             case "test":
-                return cmd_test(config)
+                return cmd_test(config, arguments.arguments)
             case "bench":
                 return cmd_bench(config, arguments.arguments)
             case "chaos":

@@ -69,6 +69,15 @@ TOKEN_REUSE_SECONDS = 240  # the test signer's access tokens live 300 s
 MANAGER_ID = 1
 
 
+def revalidating(url: str, headers: dict | None = None) -> dict:
+    """``headers`` and an ``If-None-Match`` with the page's current ETag (one that answers 304, checked)."""
+    etag = requests.get(url, headers=headers, timeout=10).headers["ETag"]
+    revalidation = {**(headers or {}), "If-None-Match": etag}
+    if (status := requests.get(url, headers=revalidation, timeout=10).status_code) != 304:
+        raise RuntimeError(f"{url} with If-None-Match {etag} answered {status}, not 304")
+    return revalidation
+
+
 class Run:
     """One benchmark run: the system, its seed data, and what was measured."""
 
@@ -192,15 +201,20 @@ class Run:
         customer = self.bearer(CUSTOMER_ID)
         seconds, connections = self.http_seconds, 16
         rounds = 2 if self.quick else 4
+        product_list, order_list = f"{catalog}/api/v1/products/?page_size=20", f"{orders}/api/v1/orders/"
         catalog_endpoints = [
             Endpoint("catalog /health/live/", f"{catalog}/health/live/"),
-            Endpoint("product list", f"{catalog}/api/v1/products/?page_size=20"),
+            Endpoint("product list", product_list),
             Endpoint("product detail", product),
             Endpoint("product detail (bearer)", product, headers=customer),
+            # A client revalidating what it holds: If-None-Match with the page's ETag, answered 304 without a body.
+            Endpoint("product list (304)", product_list, headers=revalidating(product_list)),
+            Endpoint("product detail (304)", product, headers=revalidating(product)),
         ]
         orders_endpoints = [
             Endpoint("orders /health/live/", f"{orders}/health/live/"),
-            Endpoint("order list (bearer)", f"{orders}/api/v1/orders/", headers=customer),
+            Endpoint("order list (bearer)", order_list, headers=customer),
+            Endpoint("order list (bearer, 304)", order_list, headers=revalidating(order_list, customer)),
         ]
         results = [
             *wrk_interleaved(catalog_endpoints, seconds=seconds, connections=connections, rounds=rounds),

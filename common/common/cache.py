@@ -5,10 +5,12 @@ per cache operation, and ``get_values``, a page's read in one MGET (both explain
 of Django and redis-py, in ``common.kombu_redis_patches``). Behaviour is otherwise Django's own.
 
 ``serve_versioned_page``: a JSON page served from the cache for as long as the version it was built at is
-current (its docstring gives the consistency argument). Each service names its keys and decides what
-replaces a version and who bypasses the cache.
+current (its docstring gives the consistency argument), with a strong ``ETag`` (a hash of the page's bytes,
+stored with it) and a 304 to a request whose ``If-None-Match`` names it. Each service names its keys and
+decides what replaces a version and who bypasses the cache.
 """
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -16,7 +18,8 @@ from typing import Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends import redis as django_redis
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response
 from redis.exceptions import RedisError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -48,7 +51,7 @@ class RedisCache(django_redis.RedisCache):
 
 def _current_version_and_page(
     *, version_key: str, page_key: str, version_timeout: int | None
-) -> tuple[str | None, bytes | None]:
+) -> tuple[str | None, tuple[bytes, str] | None]:
     backend = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(backend, RedisCache):
         version, page = backend.get_values([version_key, page_key])
@@ -60,9 +63,14 @@ def _current_version_and_page(
         if cache.add(version_key, fresh, timeout=version_timeout):
             return fresh, None
         return cache.get(version_key), None  # a concurrent read or a bump set it first
-    if page is not None and page[0] == version:
-        return version, page[1]
+    if page is not None and page[0] == version and len(page) == 3:  # (version, body, etag)
+        return version, (page[1], page[2])
     return version, None
+
+
+def strong_etag(body: bytes) -> str:
+    """A strong entity tag for a page's bytes: equal tags, equal bytes."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
 # Whether a page came from the cache: a client sees why it still gets a page while the database is down
@@ -72,12 +80,14 @@ _BUILT = {"X-Cache": "miss"}
 
 
 def serve_versioned_page(
+    request: HttpRequest,
     *,
     version_key: str,
     page_key: str,
     build: Callable[[], Response],
     version_timeout: int | None,
     description: str,
+    cache_control: str,
 ) -> HttpResponse:
     """The cached JSON under ``page_key`` if it is current, or ``build()``'s response, cached when it is a 200.
 
@@ -90,26 +100,72 @@ def serve_versioned_page(
     (after ``version_timeout`` seconds; ``None``: never) or is lost with Redis and is created again never
     matches a page stored before. Pages expire after the cache's default timeout.
 
+    Revalidation: every page carries a strong ``ETag`` (``strong_etag`` of its bytes, computed once when it is
+    built) and ``cache_control`` (``"no-cache"``: a client or cache in front may keep the page but asks again
+    each time). A GET whose ``If-None-Match`` names the current page's tag is a 304 without a body (Django's
+    ``get_conditional_response``); a change the page shows changes its bytes, and so its tag, at once.
+
     ``build`` reads the database; errors it raises reach DRF as they are, and a response other than a 200 is
     returned as it is, uncached. When Redis fails, the page is built from the database and a warning naming
     ``description`` (``"order list"``) is logged.
     """
     try:
-        version, body = _current_version_and_page(
+        version, cached = _current_version_and_page(
             version_key=version_key, page_key=page_key, version_timeout=version_timeout
         )
     except RedisError:
         logger.warning("%s cache unavailable; reading from the database", description, exc_info=True)
-        version, body = None, None
-    if body is not None:
-        return HttpResponse(body, content_type="application/json", headers=_SERVED_FROM_CACHE)
+        version, cached = None, None
+    if cached is not None:
+        body, etag = cached
+        return _page_response(request, body, etag=etag, cache_control=cache_control, served_from=_SERVED_FROM_CACHE)
     response = build()
     if response.status_code != 200:
         return response
     body = _renderer.render(response.data)
+    etag = strong_etag(body)
     if version is not None:
         try:
-            cache.set(page_key, (version, body))
+            cache.set(page_key, (version, body, etag))
         except RedisError:
             logger.warning("could not cache a page of the %s", description, exc_info=True)
-    return HttpResponse(body, content_type="application/json", headers=_BUILT)
+    return _page_response(request, body, etag=etag, cache_control=cache_control, served_from=_BUILT)
+
+
+def cached_page(
+    request: HttpRequest,
+    *,
+    version_key: str,
+    page_key: str,
+    version_timeout: int | None,
+    cache_control: str,
+    allow: str,
+) -> HttpResponse | None:
+    """The current cached page (or its 304), or ``None`` when there is none or Redis fails: the caller builds it.
+
+    For a caller that answers before DRF's dispatch, where nothing but the cache decides the answer (an
+    anonymous read of a public page); ``allow`` is the ``Allow`` header DRF would add.
+    """
+    try:
+        _, cached = _current_version_and_page(
+            version_key=version_key, page_key=page_key, version_timeout=version_timeout
+        )
+    except RedisError:
+        return None
+    if cached is None:
+        return None
+    body, etag = cached
+    response = _page_response(request, body, etag=etag, cache_control=cache_control, served_from=_SERVED_FROM_CACHE)
+    response["Allow"] = allow
+    return response
+
+
+def _page_response(
+    request: HttpRequest, body: bytes, *, etag: str, cache_control: str, served_from: dict[str, str]
+) -> HttpResponse:
+    response = HttpResponse(
+        body,
+        content_type="application/json",
+        headers={**served_from, "ETag": etag, "Cache-Control": cache_control},
+    )
+    return get_conditional_response(request, etag=etag, response=response) or response

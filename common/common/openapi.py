@@ -3,6 +3,8 @@
 import re
 from typing import TYPE_CHECKING, Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from drf_standardized_errors.settings import package_settings
@@ -44,6 +46,22 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             extra.setdefault("page", set()).add("invalid")
             extra.setdefault("page_size", set()).add("invalid")
         return extra
+
+
+_IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The ETag of the page the client holds: 304 without a body if it is still current.",
+)
+_NOT_MODIFIED = OpenApiResponse(description="Not modified: the page named in If-None-Match is current.")
+
+
+def revalidated(ok: Any) -> dict[str, Any]:
+    """``extend_schema`` arguments of a GET that sends a strong ``ETag`` and answers a matching
+    ``If-None-Match`` with a 304 (``common.cache.serve_versioned_page``); ``ok`` is the 200's body."""
+    return {"parameters": [_IF_NONE_MATCH], "responses": {200: ok, 304: _NOT_MODIFIED}}
 
 
 class ClientErrorSerializer(serializers.Serializer[dict[str, object]]):

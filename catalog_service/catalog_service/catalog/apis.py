@@ -35,9 +35,10 @@ from rest_framework.response import Response
 from catalog_service.catalog import selectors, services
 from catalog_service.catalog.filters import PRODUCT_LIST_QUERY_PARAMETERS, ProductFilter
 from catalog_service.catalog.models import Category, Product
-from catalog_service.catalog.public_cache import serve_public_page
+from catalog_service.catalog.public_cache import PublicPageFastPath, serve_public_page
 from common.auth.permissions import CATALOG_MANAGER, IsCatalogManagerOrReadOnly, has_role
 from common.json_fields import JsonBooleanField
+from common.openapi import revalidated
 
 MAX_STOCK = 2_147_483_647  # the stock column is a Postgres integer
 
@@ -97,17 +98,20 @@ class CategoryInputSerializer(serializers.Serializer[Category]):
 
 @extend_validation_errors(["unique"], field_name="slug", methods=["post"])
 @extend_validation_errors(["blank"], field_name="parent", methods=["post"])
-class CategoryListCreateApi(GenericAPIView[Category]):
+class CategoryListCreateApi(PublicPageFastPath, GenericAPIView[Category]):
     permission_classes = [IsCatalogManagerOrReadOnly]
+    public_query_parameters = ("page", "page_size")
     queryset = Category.objects.none()  # for the OpenAPI schema; selectors.category_list reads
     serializer_class = CategoryInputSerializer  # describes POST in OPTIONS responses
 
-    @extend_schema(responses=CategoryOutputSerializer(many=True), tags=["categories"])
+    @extend_schema(**revalidated(CategoryOutputSerializer(many=True)), tags=["categories"])
     def get(self, request: Request) -> HttpResponse:
         """Every category, by name (paginated)."""
         if _is_catalog_manager(request):
             return self._page(request)
-        return serve_public_page(request, query_parameters=("page", "page_size"), build=lambda: self._page(request))
+        return serve_public_page(
+            request, query_parameters=self.public_query_parameters, build=lambda: self._page(request)
+        )
 
     def _page(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.category_list())
@@ -125,7 +129,7 @@ class CategoryListCreateApi(GenericAPIView[Category]):
 
 @extend_validation_errors(["unique"], field_name="slug", methods=["patch"])
 @extend_validation_errors(["blank"], field_name="parent", methods=["patch"])
-class CategoryDetailApi(GenericAPIView[Category]):
+class CategoryDetailApi(PublicPageFastPath, GenericAPIView[Category]):
     permission_classes = [IsCatalogManagerOrReadOnly]
     serializer_class = CategoryInputSerializer  # for OPTIONS responses
 
@@ -135,7 +139,7 @@ class CategoryDetailApi(GenericAPIView[Category]):
             raise exceptions.NotFound("No category with this slug.")
         return category
 
-    @extend_schema(responses=CategoryOutputSerializer, tags=["categories"])
+    @extend_schema(**revalidated(CategoryOutputSerializer), tags=["categories"])
     def get(self, request: Request, slug: str) -> HttpResponse:
         """One category."""
         if _is_catalog_manager(request):
@@ -227,22 +231,23 @@ def _product_response(product: Product | None, *, status_code: int = status.HTTP
 @extend_validation_errors(["unique"], field_name="sku", methods=["post"])
 @extend_validation_errors(["unique"], field_name="slug", methods=["post"])
 @extend_validation_errors(["blank"], field_name="category", methods=["post"])
-class ProductListCreateApi(GenericAPIView[Product]):
+class ProductListCreateApi(PublicPageFastPath, GenericAPIView[Product]):
     permission_classes = [IsCatalogManagerOrReadOnly]
+    public_query_parameters = PRODUCT_LIST_QUERY_PARAMETERS
     # Declared for the OpenAPI schema (parameters and their 400s); selectors.product_list applies the filter.
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProductFilter
     queryset = Product.objects.none()
     serializer_class = ProductInputSerializer  # describes POST in OPTIONS responses
 
-    @extend_schema(responses=ProductOutputSerializer(many=True), tags=["products"])
+    @extend_schema(**revalidated(ProductOutputSerializer(many=True)), tags=["products"])
     def get(self, request: Request) -> HttpResponse:
         """Active products (every product for catalog managers), filtered, ordered and paginated."""
         if _is_catalog_manager(request):
             return self._page(request, include_inactive=True)
         return serve_public_page(
             request,
-            query_parameters=PRODUCT_LIST_QUERY_PARAMETERS,
+            query_parameters=self.public_query_parameters,
             build=lambda: self._page(request, include_inactive=False),
         )
 
@@ -267,7 +272,7 @@ class ProductListCreateApi(GenericAPIView[Product]):
 @extend_validation_errors(["unique"], field_name="sku", methods=["patch"])
 @extend_validation_errors(["unique"], field_name="slug", methods=["patch"])
 @extend_validation_errors(["blank"], field_name="category", methods=["patch"])
-class ProductDetailApi(GenericAPIView[Product]):
+class ProductDetailApi(PublicPageFastPath, GenericAPIView[Product]):
     permission_classes = [IsCatalogManagerOrReadOnly]
     serializer_class = ProductInputSerializer  # for OPTIONS responses
 
@@ -277,7 +282,7 @@ class ProductDetailApi(GenericAPIView[Product]):
             raise exceptions.NotFound("No product with this id.")
         return product
 
-    @extend_schema(responses=ProductOutputSerializer, tags=["products"])
+    @extend_schema(**revalidated(ProductOutputSerializer), tags=["products"])
     def get(self, request: Request, product_id: int) -> HttpResponse:
         """One product; inactive products only for catalog managers."""
         if _is_catalog_manager(request):

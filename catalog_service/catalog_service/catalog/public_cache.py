@@ -14,6 +14,11 @@ What bumps the version:
   for those). Code outside this app that updates stock rows (the order saga) goes through
   ``catalog.services``, which calls it.
 
+Every page carries a strong ``ETag`` and ``Cache-Control: no-cache``; a read whose ``If-None-Match`` names the
+current page's tag is a 304 (``common.cache``). An anonymous GET of a cached page is answered before DRF's
+dispatch (``PublicPageFastPath``): nothing but the cache decides that answer, and DRF's authentication,
+content negotiation and permission checks would only repeat what the fast path already knows.
+
 When Redis fails, reads fall back to the database and a failed bump is logged; cached pages expire after
 ``CACHES["default"]["TIMEOUT"]`` seconds in any case. Never call ``cache.clear()`` here: the cache may share
 its Redis database with the Celery broker.
@@ -23,17 +28,19 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from common.cache import serve_versioned_page
+from common.cache import cached_page, serve_versioned_page
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +72,14 @@ def connect_model_signals() -> None:
         post_delete.connect(_on_model_change, sender=model, dispatch_uid=f"public_cache.delete.{model.__name__}")
 
 
-def _page_key(request: Request, *, query_parameters: Iterable[str]) -> str:
+# Public pages may be kept by clients and caches in front, which ask again each time (a 304 if unchanged).
+CACHE_CONTROL = "no-cache"
+
+
+def _page_key(request: HttpRequest | Request, *, query_parameters: Iterable[str]) -> str:
     # Only the parameters the page depends on, sorted: ?b=1&a=2 and ?a=2&b=1&junk=3 share one entry.
     # Scheme and host are part of the key because pagination links are absolute.
-    query = sorted((name, value) for name in query_parameters for value in request.query_params.getlist(name))
+    query = sorted((name, value) for name in query_parameters for value in request.GET.getlist(name))
     identity = repr((request.scheme, request.get_host(), request.path, query))
     return "public-catalog:page:" + hashlib.sha256(identity.encode()).hexdigest()
 
@@ -78,9 +89,48 @@ def serve_public_page(
 ) -> HttpResponse:
     """The cached JSON of a public page, or ``build()``'s response, rendered and cached when it is a 200."""
     return serve_versioned_page(
+        request,
         version_key=VERSION_KEY,
         page_key=_page_key(request, query_parameters=query_parameters),
         build=build,
         version_timeout=None,
         description="public catalogue",
+        cache_control=CACHE_CONTROL,
     )
+
+
+# What DRF's JSON-only content negotiation answers with JSON whatever it parses; anything else goes to DRF.
+_PLAIN_ACCEPT = frozenset({"", "*/*", "application/json", "application/*"})
+
+
+class PublicPageFastPath(APIView):
+    """An anonymous GET of a current cached public page, answered before DRF's dispatch.
+
+    What the fast path knows: with no ``Authorization`` header the caller is anonymous (the only authentication
+    is a bearer token), anyone may read (``IsCatalogManagerOrReadOnly``), reads are not throttled, and with
+    no ``format`` parameter and a plain ``Accept`` DRF would render JSON. Everything else (a bearer token, a
+    cache miss, Redis down, HEAD, OPTIONS, a write) goes through DRF as before. ``public_query_parameters``
+    names what the page depends on, as in ``serve_public_page``.
+    """
+
+    public_query_parameters: tuple[str, ...] = ()
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        meta = request.META
+        if (
+            request.method == "GET"
+            and "HTTP_AUTHORIZATION" not in meta
+            and meta.get("HTTP_ACCEPT", "") in _PLAIN_ACCEPT
+            and "format" not in request.GET
+        ):
+            response = cached_page(
+                request,
+                version_key=VERSION_KEY,
+                page_key=_page_key(request, query_parameters=self.public_query_parameters),
+                version_timeout=None,
+                cache_control=CACHE_CONTROL,
+                allow=", ".join(self.allowed_methods),
+            )
+            if response is not None:
+                return response
+        return super().dispatch(request, *args, **kwargs)

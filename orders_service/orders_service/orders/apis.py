@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from common.auth.permissions import ORDER_OPERATOR, has_role
 from common.auth.tokens import TokenUser
 from common.messaging.contracts import MAX_LINES
-from common.openapi import ClientErrorResponseSerializer
+from common.openapi import ClientErrorResponseSerializer, revalidated
 from orders_service.orders import list_cache, selectors, services
 from orders_service.orders.json_bodies import order_row_as_json, request_fingerprint
 from orders_service.orders.models import Order, OrderLine
@@ -92,8 +92,9 @@ class OrderPlaceApi(GenericAPIView[Order]):
         operation_id="orders_list",
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, enum=Order.Status.values),
+            *revalidated(None)["parameters"],
         ],
-        responses=OrderOutputSerializer(many=True),
+        responses=revalidated(OrderOutputSerializer(many=True))["responses"],
     )
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
         if has_role(request.user, ORDER_OPERATOR):

@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 # What the list page depends on besides the user, the scheme, the host and the path (pagination, filter).
 QUERY_PARAMETERS = ("page", "page_size", "status")
+# A customer's pages may be kept by the customer's own client (not a shared cache), which asks again each time.
+CACHE_CONTROL = "private, no-cache"
 # A version outlives the pages built at it; once it expires, the user's next read starts a new one.
 VERSION_TIMEOUT_SECONDS = 24 * 60 * 60
 
@@ -88,14 +90,17 @@ def _page_key(request: Request, *, user_id: int) -> str:
 
 
 def serve_order_list_page(request: Request, *, user_id: int, build: Callable[[], Response]) -> HttpResponse:
-    """The cached JSON of ``user_id``'s order list page, or ``build()``'s response, cached when it is a 200.
+    """The cached JSON of ``user_id``'s order list page, or ``build()``'s response, cached when it is a 200; with
+    its ``ETag``, and a 304 to a request whose ``If-None-Match`` names it.
 
     ``build`` reads the database; errors it raises (an invalid filter, an unknown page) reach DRF as they are.
     """
     return serve_versioned_page(
+        request,
         version_key=_version_key(user_id),
         page_key=_page_key(request, user_id=user_id),
         build=build,
         version_timeout=VERSION_TIMEOUT_SECONDS,
         description="order list",
+        cache_control=CACHE_CONTROL,
     )

@@ -270,3 +270,40 @@ def test_reads_and_writes_work_while_redis_is_down(api_client, customer, setting
     assert [order["status"] for order in second["results"]] == ["cancelling"]
     assert "order list cache unavailable" in caplog.text
     assert "could not bump the order list version" in caplog.text
+
+
+def test_a_customers_list_carries_a_strong_etag_that_a_saga_step_changes_at_once(
+    api_client, customer, broker, services_only
+):
+    # given: a client holding its customer's list and its tag
+    order = placed_order()
+    first = api_client.get(LIST, **customer)
+    etag = first["ETag"]
+    assert etag.startswith('"')
+    assert not etag.startswith("W/")
+    assert first["Cache-Control"] == "private, no-cache"
+
+    # then: revalidating the unchanged list is a 304 without a body
+    not_modified = api_client.get(LIST, HTTP_IF_NONE_MATCH=etag, **customer)
+    assert (not_modified.status_code, not_modified.content, not_modified["ETag"]) == (304, b"", etag)
+
+    # when: the saga confirms the order
+    assert deliver(tasks.stock_reserved, reserved_payload(order)) == "applied"
+
+    # then: the same revalidation gets the new list, under a new tag
+    fresh = api_client.get(LIST, HTTP_IF_NONE_MATCH=etag, **customer)
+    assert fresh.status_code == 200
+    assert fresh["ETag"] != etag
+    assert fresh.json()["results"][0]["status"] == "confirmed"
+
+
+def test_another_customers_tag_is_no_use(api_client, signer, customer):
+    placed_order(user_id=5)
+    placed_order(user_id=6)
+    other = signer.bearer(user_id=6)
+
+    theirs = api_client.get(LIST, **other)["ETag"]
+
+    response = api_client.get(LIST, HTTP_IF_NONE_MATCH=theirs, **customer)
+    assert response.status_code == 200
+    assert response["ETag"] != theirs

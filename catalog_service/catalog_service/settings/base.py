@@ -47,6 +47,15 @@ CACHES = shared.cache_settings(
 SPECTACULAR_SETTINGS = shared.spectacular_settings(
     service=SERVICE_NAME, description="Categories, products, stock and reservations."
 )
+# Public reads served from that cache start no trace of their own (common.telemetry.tracing.QuietSampler): a
+# trace of each would cost more than the read. A read that carries a sampled traceparent is traced in its trace;
+# every read is still counted and timed (shop_http_*) and logged.
+TELEMETRY_QUIET_ROOTS = [
+    "GET api/v1/categories/",
+    "GET api/v1/categories/<slug:slug>/",
+    "GET api/v1/products/",
+    "GET api/v1/products/<int:product_id>/",
+]
 
 ADMIN_ROLE_PERMISSIONS = {
     "catalog_manager": [

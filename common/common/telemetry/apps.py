@@ -23,7 +23,8 @@ class TelemetryConfig(AppConfig):
             return  # a test suite installs what it tests
         tracing.install(
             service=settings.SERVICE_NAME,
-            quiet_roots=frozenset(f"run/{task.name}" for task in PERIODIC_TASKS),
+            quiet_roots=frozenset(f"run/{task.name}" for task in PERIODIC_TASKS)
+            | frozenset(getattr(settings, "TELEMETRY_QUIET_ROOTS", ())),
         )
 
 

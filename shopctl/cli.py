@@ -144,7 +144,7 @@ def prepare_supervisor(config: Config, scale: dict[str, int]) -> tuple[list[supe
         supervisor.reload_conf()
         if gateway_changed and supervisor.status("gateway") == "RUNNING":
             # Other replicas: HAProxy's master reads its configuration again (SIGUSR2), without dropping a connection.
-            supervisor.supervisorctl("signal", "USR2", "gateway")
+            supervisor.supervisorctl("signal", gateway.RELOAD_SIGNAL.name.removeprefix("SIG"), "gateway")
     return programs, started
 
 
@@ -152,18 +152,10 @@ def write_gateway_config(config: Config, scale: dict[str, int]) -> bool:
     """The local CA and certificate (.var/tls/), and HAProxy's configuration for these replicas, checked;
     True if the configuration changed."""
     tls.ensure_certificates(TLS_DIR)
-    site = config.site(scale)
-    path = Path(site.gateway.config)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rendered = gateway.render(site)
-    changed = not path.exists() or path.read_text() != rendered
-    path.write_text(rendered)
-    check = subprocess.run(
-        [site.gateway.program, "-c", "-q", "-f", str(path)], capture_output=True, text=True, check=False
-    )
-    if check.returncode:
-        raise SetupError(f"HAProxy refuses {path}:\n{check.stdout}{check.stderr}")
-    return changed
+    try:
+        return gateway.write(config.site(scale))
+    except gateway.InvalidConfig as error:
+        raise SetupError(str(error)) from error
 
 
 def web_replicas(scale: dict[str, int]) -> list[tuple[Service, int]]:

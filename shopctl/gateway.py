@@ -24,6 +24,8 @@ What it does, in order, for a request on the https port:
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -40,6 +42,9 @@ DEFAULT_RATE_LIMIT = 300
 DEFAULT_RATE_PERIOD_SECONDS = 10
 # The most replicas of one web process found through DNS (compose --scale, Kubernetes).
 MAX_DNS_REPLICAS = 10
+# HAProxy's master (-W) reads its configuration again on this signal: new workers take the listening sockets,
+# the old ones finish the requests under way (no connection dropped).
+RELOAD_SIGNAL = signal.SIGUSR2
 
 # Path prefixes of the one API, and each service's own pages (admin, docs, schema, static files) under its name.
 ROUTES: tuple[tuple[Service, tuple[str, ...]], ...] = (
@@ -97,9 +102,14 @@ def _servers(service: Service, site: Site) -> list[str]:
         ]
     replicas = site.web_replicas.get(kind.name, 1)
     return [
-        f"server {kind.name}-{replica} {site.host}:{site.port(service, replica)} {check}"
+        f"server {server_name(service, replica)} {site.host}:{site.port(service, replica)} {check}"
         for replica in range(1, replicas + 1)
     ]
+
+
+def server_name(service: Service, replica: int) -> str:
+    """A local web replica's name in the gateway's backend (its log lines and metrics): ``orders-web-2``."""
+    return f"{process(service, 'web').name}-{replica}"
 
 
 def _lines(*groups: Iterable[str]) -> list[str]:
@@ -213,6 +223,26 @@ def render(site: Site) -> str:
         *resolvers,
     ]
     return "\n".join(lines) + "\n"
+
+
+class InvalidConfig(RuntimeError):
+    """HAProxy refuses the rendered configuration (``haproxy -c``)."""
+
+
+def write(site: Site) -> bool:
+    """``render(site)`` written to the site's configuration file and checked by HAProxy (``InvalidConfig`` if it
+    refuses it); True if the file changed, so a running gateway needs a reload (``RELOAD_SIGNAL``)."""
+    path = Path(site.gateway.config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rendered = render(site)
+    changed = not path.exists() or path.read_text() != rendered
+    path.write_text(rendered)
+    check = subprocess.run(
+        [site.gateway.program, "-c", "-q", "-f", str(path)], capture_output=True, text=True, check=False
+    )
+    if check.returncode:
+        raise InvalidConfig(f"HAProxy refuses {path}:\n{check.stdout}{check.stderr}")
+    return changed
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 import psycopg2
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from common_testing.auth import TestSigner
 from shopctl import gateway, infrastructure, local, monitor, tls
@@ -261,8 +262,9 @@ class System:
     # Process name -> where Prometheus reads its metrics (shopctl.monitor), for each process started.
     metrics_addresses: dict[str, str] = field(default_factory=dict)
     gateway_ports: tuple[int, int, int] = field(default_factory=lambda: (free_port(), free_port(), free_port()))
-    # The gateway's environment: SHOP_RATE_LIMITS=off, SHOP_GATEWAY_RATE_LIMIT, ... (defaults: shopctl.gateway).
-    gateway_environment: dict[str, str] = field(default_factory=dict)
+    # The gateway's environment: SHOP_GATEWAY_RATE_LIMIT, ... (defaults: shopctl.gateway). Without its per-address
+    # limit, as the services here (RATE_LIMITS_OFF): a test's customers all come from one address.
+    gateway_environment: dict[str, str] = field(default_factory=lambda: dict(RATE_LIMITS_OFF))
 
     @property
     def gateway_url(self) -> str:
@@ -447,12 +449,64 @@ class System:
         """How many processes of ``kind`` this system runs."""
         return self.scale.get(kind.name, kind.replicas)
 
-    def write_gateway_config(self) -> None:
-        """This run's CA, certificate and HAProxy configuration (over the web replicas it runs)."""
+    def write_gateway_config(self) -> bool:
+        """This run's CA, certificate and HAProxy configuration (over the web replicas it runs), checked by HAProxy;
+        True if the configuration changed."""
         tls.ensure_certificates(self.workdir / "tls")
-        path = Path(self.site.gateway.config)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(gateway.render(self.site))
+        try:
+            return gateway.write(self.site)
+        except gateway.InvalidConfig as error:
+            raise LaunchError(str(error)) from error
+
+    def reload_gateway(self) -> None:
+        """The running gateway over the web replicas ``scale`` says now, as ``up --scale`` does it: the configuration
+        written again and HAProxy's master told to read it (no connection dropped); returns once the gateway
+        balances over exactly these replicas, each of them up."""
+        expected = {
+            gateway.server_name(service, replica)
+            for service in SERVICES
+            for replica in range(1, self.replicas(process(service, "web")) + 1)
+        }
+        if self.write_gateway_config():
+            os.kill(self.processes["gateway"].popen.pid, gateway.RELOAD_SIGNAL)
+        wait_for(lambda: self.gateway_servers_up() == expected, timeout=30, what=f"the gateway over {sorted(expected)}")
+
+    def gateway_servers_up(self) -> set[str]:
+        """The web replicas the gateway's worker that answers balances over and finds up (its exporter's
+        ``haproxy_server_status``)."""
+        exported = requests.get(self.gateway_metrics_url, params={"scope": "server"}, timeout=2)
+        exported.raise_for_status()
+        return {
+            sample.labels["server"]
+            for family in text_string_to_metric_families(exported.text)
+            if family.name == "haproxy_server_status"
+            for sample in family.samples
+            if sample.labels.get("state") == "UP" and sample.value == 1
+        }
+
+    def set_scale(self, scale: Mapping[str, int]) -> None:
+        """Run ``scale``'s replicas of the kinds it names, the description's count of the others (``up --scale``).
+        New replicas start first, web ones until ready, before the gateway balances over them; replicas no longer
+        wanted stop only after the gateway has let go of them. A replica that is not running is left so."""
+        before = {kind.name: self.replicas(kind) for kind in DEPLOYED}
+        self.scale.clear()
+        self.scale.update(scale)
+        after = {kind.name: self.replicas(kind) for kind in DEPLOYED}
+        added = [(kind, replica) for kind in DEPLOYED for replica in range(before[kind.name] + 1, after[kind.name] + 1)]
+        for kind, replica in added:
+            port = kind.port(self.site, replica)
+            if kind.role == "web" and port is not None and not port_closed(port):
+                raise LaunchError(f"port {port} for {replica_name(kind, replica)} is taken")
+            self.start_kind(kind, replica=replica)
+        for kind, replica in added:
+            if kind.role == "web" and kind.service:
+                self.wait_until_ready(kind.service, replica=replica)
+        if any(before[kind.name] != after[kind.name] for kind in DEPLOYED if kind.role == "web"):
+            self.reload_gateway()
+        for kind in DEPLOYED:
+            for replica in range(after[kind.name] + 1, before[kind.name] + 1):
+                if replica_name(kind, replica) in self.processes:
+                    self.stop(replica_name(kind, replica))
 
     def start_gateway(self) -> Process:
         started = self.start_kind(PROCESSES_BY_NAME["gateway"])
@@ -565,15 +619,16 @@ class System:
         """Start a stopped or killed process of the description again, as its supervisor would."""
         return self.start_kind(PROCESSES_BY_NAME[name])
 
-    def wait_until_ready(self, service: Service, *, timeout: float = START_TIMEOUT_SECONDS) -> None:
-        web = self.processes[process(service, "web").name]
+    def wait_until_ready(self, service: Service, *, replica: int = 1, timeout: float = START_TIMEOUT_SECONDS) -> None:
+        web = self.processes[replica_name(process(service, "web"), replica)]
+        url = f"http://127.0.0.1:{self.site.port(service, replica)}/health/ready/"
 
         def ready() -> bool:
             if web.popen.poll() is not None:
                 raise LaunchError(f"{web.name} exited:\n{web.log_tail()}")
-            return requests.get(f"{self.url(service)}/health/ready/", timeout=2).status_code == 200
+            return requests.get(url, timeout=2).status_code == 200
 
-        wait_for(ready, timeout=timeout, what=f"{service.name} to be ready")
+        wait_for(ready, timeout=timeout, what=f"{web.name} to be ready")
 
 
 def replica_name(kind: ProcessKind, replica: int) -> str:

@@ -2,6 +2,7 @@
 redirect to https, what is never routed, the body limit, the per-address rate limit, security headers, request
 ids, and balancing over two replicas of a web server while one is killed."""
 
+import contextlib
 import dataclasses
 import http.client
 import json
@@ -166,20 +167,23 @@ def test_a_request_id_is_set_when_there_is_none_or_it_is_not_one(system, sent):
 
 def test_a_body_over_one_mib_is_a_413_before_any_service_reads_it(system):
     """Answered from the headers alone, as a client that reads while it sends (curl, a browser) sees it: the
-    request declares 2 MiB and sends only the first 64 KiB of it."""
+    request declares 2 MiB and sends only the first 64 KiB of it. HAProxy answers and closes once it has read the
+    headers, so the rest of the sending may meet a reset connection (a few times in a hundred on a loaded machine,
+    with a bare HAProxy too); such a client reads the answer that came before the reset, as this one does."""
     declared = 2 * gateway_config.BODY_LIMIT_BYTES
     context = ssl.create_default_context(cafile=str(system.ca_file))
     with (
         socket.create_connection(("127.0.0.1", system.gateway_ports[0]), timeout=15) as raw,
         context.wrap_socket(raw, server_hostname="localhost") as connection,
     ):
-        connection.sendall(
-            (
-                "POST /api/v1/orders/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {declared}\r\n\r\n"
-            ).encode()
-            + b" " * 65536
-        )
+        with contextlib.suppress(ssl.SSLError, ConnectionError):  # the handshake is done: not a TLS failure
+            connection.sendall(
+                (
+                    "POST /api/v1/orders/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {declared}\r\n\r\n"
+                ).encode()
+                + b" " * 65536
+            )
         answer = http.client.HTTPResponse(connection)
         answer.begin()
         body = answer.read()

@@ -268,3 +268,38 @@ def test_a_malformed_traceparent_or_request_id_is_ignored_and_replaced_never_ref
     )
     assert server[0]["parent_id"] == ""  # a new trace, not a child of the malformed one
     assert logged["trace_id"] not in traceparent
+
+
+def test_a_public_read_starts_no_trace_of_its_own_and_is_traced_within_a_callers_trace(system):
+    # given: the catalogue's category list, a quiet root (catalog_service's TELEMETRY_QUIET_ROOTS)
+    url = f"{system.urls['catalog_service']}/api/v1/categories/"
+    log = system.workdir / "catalog-web.log"
+
+    def logged(request_id: str) -> dict:
+        [line] = deadline_poll(
+            lambda: [line for line in log.read_text(errors="replace").splitlines() if request_id in line],
+            timeout=10,
+            what="the request's log line",
+        )
+        return json.loads(line)
+
+    # when: it is read alone, and within a caller's sampled trace
+    alone = requests.get(url, headers={"X-Request-ID": f"quiet-{uuid.uuid4().hex}"}, timeout=10)
+    trace_id, caller_span = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    within = requests.get(
+        url,
+        headers={"X-Request-ID": f"traced-{uuid.uuid4().hex}", "traceparent": f"00-{trace_id}-{caller_span}-01"},
+        timeout=10,
+    )
+
+    # then: both answered and logged; only the second is traced, as a child of the caller's span
+    assert (alone.status_code, within.status_code) == (200, 200)
+    assert logged(alone.headers["X-Request-ID"])["trace_id"] == ""
+    assert logged(within.headers["X-Request-ID"])["trace_id"] == trace_id
+    [server] = deadline_poll(
+        lambda: [span for span in spans(system) if span["kind"] == "SERVER" and span["trace_id"] == trace_id],
+        timeout=SPAN_TIMEOUT_SECONDS,
+        interval=0.5,
+        what="the traced read's span",
+    )
+    assert (server["name"], server["parent_id"]) == ("GET api/v1/categories/", caller_span)

@@ -306,11 +306,28 @@ def install(*, service: str, quiet_roots: frozenset[str] = frozenset()) -> bool:
     )
     trace.set_tracer_provider(provider)
     DjangoInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
+    quiet_django_requests(quiet_roots)
     describe_any_path()
     Psycopg2Instrumentor().instrument(skip_dep_check=True)
     RequestsInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
     CeleryInstrumentor().instrument()  # type: ignore[no-untyped-call]
     return True
+
+
+def quiet_django_requests(quiet_roots: frozenset[str]) -> None:
+    """The Django instrumentation's middleware, in ``MIDDLEWARE``, replaced by one that lets a request whose span
+    the sampler would drop go by untouched (``common.telemetry.quiet_requests``)."""
+    from django.conf import settings
+
+    from common.telemetry.quiet_requests import INSTRUMENTATION_MIDDLEWARE, QuietRequestsMiddleware
+
+    middleware = list(settings.MIDDLEWARE)
+    if INSTRUMENTATION_MIDDLEWARE in middleware:
+        QuietRequestsMiddleware.quiet_roots = quiet_roots
+        middleware[middleware.index(INSTRUMENTATION_MIDDLEWARE)] = (
+            f"{QuietRequestsMiddleware.__module__}.{QuietRequestsMiddleware.__qualname__}"
+        )
+        settings.MIDDLEWARE = middleware
 
 
 def describe_any_path() -> None:

@@ -17,13 +17,13 @@ from opentelemetry.instrumentation.django.middleware.otel_middleware import _Dja
 INSTRUMENTATION_MIDDLEWARE = f"{_DjangoMiddleware.__module__}.{_DjangoMiddleware.__qualname__}"
 
 
-class QuietRequestsMiddleware(_DjangoMiddleware):  # type: ignore[misc]  # the instrumentation has no types
+class QuietRequestsMiddleware(_DjangoMiddleware):
     quiet_roots: frozenset[str] = frozenset()  # set by tracing.install
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.quiet(request):
             return self.get_response(request)
-        return super().__call__(request)
+        return super().__call__(request)  # type: ignore[no-untyped-call]  # the instrumentation has no types
 
     def quiet(self, request: HttpRequest) -> bool:
         """Whether the request's span would be a root the sampler drops: a GET of a quiet root, no caller's trace."""
@@ -31,5 +31,5 @@ class QuietRequestsMiddleware(_DjangoMiddleware):  # type: ignore[misc]  # the i
             request.method == "GET"
             and "HTTP_TRACEPARENT" not in request.META
             and bool(self.quiet_roots)
-            and self._get_span_name(request) in self.quiet_roots
+            and self._get_span_name(request) in self.quiet_roots  # type: ignore[no-untyped-call]
         )

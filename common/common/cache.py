@@ -132,6 +132,19 @@ def serve_versioned_page(
     return _page_response(request, body, etag=etag, cache_control=cache_control, served_from=_BUILT)
 
 
+# What DRF's JSON-only content negotiation answers with JSON whatever it parses.
+_PLAIN_ACCEPT = frozenset({"", "*/*", "application/json", "application/*"})
+
+
+def answerable_before_dispatch(request: HttpRequest) -> bool:
+    """Whether DRF would answer ``request`` with a cached JSON page as it is: a GET with a plain ``Accept`` and
+    no ``format`` parameter. Only such a request may be answered by ``cached_page`` before DRF's dispatch;
+    anything else (HEAD, OPTIONS, a write, another media type) goes through DRF."""
+    return (
+        request.method == "GET" and request.META.get("HTTP_ACCEPT", "") in _PLAIN_ACCEPT and "format" not in request.GET
+    )
+
+
 def cached_page(
     request: HttpRequest,
     *,
@@ -143,8 +156,9 @@ def cached_page(
 ) -> HttpResponse | None:
     """The current cached page (or its 304), or ``None`` when there is none or Redis fails: the caller builds it.
 
-    For a caller that answers before DRF's dispatch, where nothing but the cache decides the answer (an
-    anonymous read of a public page); ``allow`` is the ``Allow`` header DRF would add.
+    For a caller that answers before DRF's dispatch (``answerable_before_dispatch``), once it knows nothing but
+    the cache decides the answer (an anonymous read of a public page, a customer's own order list); ``allow``
+    is the ``Allow`` header DRF would add.
     """
     try:
         _, cached = _current_version_and_page(

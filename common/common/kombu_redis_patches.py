@@ -183,7 +183,8 @@ def _install_kombu_qos_tolerates_closed_channel() -> None:
 # Pops the first message of KEYS[3..] and, if its queue is consumed with acknowledgements (ARGV[i - 1] == '1' for
 # KEYS[i]), records it in kombu's unacknowledged set (KEYS[1], the index by delivery time ARGV[1]; KEYS[2], the hash
 # of [message, exchange, routing key] by delivery tag, as QoS.append writes them), in one step of Redis. A message
-# kombu could not read either is popped as kombu's own BRPOP would, unrecorded.
+# kombu could not read either is popped as kombu's own BRPOP would, unrecorded. Returns the key, the message and
+# the delivery tag recorded ('' when none was).
 _CLAIM_SCRIPT = """
 for i = 3, #KEYS do
   local raw = redis.call('LINDEX', KEYS[i], -1)
@@ -197,8 +198,9 @@ for i = 3, #KEYS do
       redis.call('ZADD', KEYS[1], ARGV[1], tag)
       local exchange, routing_key = cjson.encode(info['exchange'] or ''), cjson.encode(info['routing_key'] or '')
       redis.call('HSET', KEYS[2], tag, '[' .. raw .. ',' .. exchange .. ',' .. routing_key .. ']')
+      return {KEYS[i], raw, tag}
     end
-    return {KEYS[i], raw}
+    return {KEYS[i], raw, ''}
   end
 end
 return false
@@ -208,7 +210,8 @@ return false
 def _install_kombu_channel_claims_atomically() -> None:
     """A message leaves its queue and enters the unacknowledged set in one step, so a killed worker never loses it.
 
-    Replaces ``kombu.transport.redis.Channel._brpop_start``, ``._brpop_read`` and ``.basic_consume``. kombu
+    Replaces ``kombu.transport.redis.Channel._brpop_start``, ``._brpop_read``, ``.basic_consume`` and
+    ``kombu.transport.redis.QoS.append``. kombu
     waits for a message with ``BRPOP``, which takes it off the queue as Redis answers; only once the worker has
     read that answer does ``QoS.append`` record it as unacknowledged (restored after the visibility timeout if
     never acknowledged). A worker killed in between (the answer in flight, in its socket, or read and not yet
@@ -219,7 +222,10 @@ def _install_kombu_channel_claims_atomically() -> None:
     it as unacknowledged, atomically, unless its queue is consumed without acknowledgements
     (``basic_consume(no_ack=True)``, which ``basic_consume`` now notes per queue: Celery's control replies).
     Killed before the script, the message is still queued; after it, it is restored after the visibility
-    timeout. ``QoS.append`` still records it again as kombu does (same tag, same content). Several idle workers
+    timeout. ``QoS.append`` (replaced too) then skips its own write of the record the script just made (a
+    pipeline of ``ZADD`` and ``HSET`` with the same tag and content: a round trip per message) and only does
+    its local bookkeeping; a message the script did not record (``basic_get``, a message kombu rejects back) is
+    recorded by kombu's own ``append``. Several idle workers
     all wake for one message; one script gets it, the others find nothing and wait again. Without a message
     after ``brpop_timeout`` the script still runs once: it takes a message waiting in any other key (another
     priority or queue, which ``BLMOVE``, one key only, does not watch). Needs Redis 6.2 (``BLMOVE``). With
@@ -228,14 +234,16 @@ def _install_kombu_channel_claims_atomically() -> None:
     from queue import Empty
 
     from kombu.transport import redis as kombu_redis
+    from kombu.transport import virtual
     from kombu.utils.encoding import bytes_to_str
     from kombu.utils.json import loads
 
     channel: Any = kombu_redis.Channel
+    qos: Any = kombu_redis.QoS
     if getattr(channel, "claims_atomically", False):
         return
     original_brpop_start, original_brpop_read = channel._brpop_start, channel._brpop_read
-    original_basic_consume = channel.basic_consume
+    original_basic_consume, original_append = channel.basic_consume, qos.append
 
     def basic_consume(self: Any, queue: str, *args: Any, **kwargs: Any) -> Any:
         # Which queues are consumed with acknowledgements (a reply queue of Celery's control is not).
@@ -285,15 +293,27 @@ def _install_kombu_channel_claims_atomically() -> None:
             )
         if not claimed:
             raise Empty()
-        dest, item = claimed
+        dest, item, recorded_tag = claimed
         dest = bytes_to_str(dest).rsplit(self.sep, 1)[0]
         self._queue_cycle.rotate(dest)
-        self.connection._deliver(loads(bytes_to_str(item)), dest)
+        # Delivery calls QoS.append for this message before it returns: the tag tells it the record is made.
+        self._recorded_tag = bytes_to_str(recorded_tag) or None
+        try:
+            self.connection._deliver(loads(bytes_to_str(item)), dest)
+        finally:
+            self._recorded_tag = None
         return True
+
+    def append(self: Any, message: Any, delivery_tag: str) -> None:
+        if delivery_tag is not None and delivery_tag == self.channel.__dict__.get("_recorded_tag"):
+            virtual.QoS.append(self, message, delivery_tag)  # the claim script recorded it in Redis already
+            return
+        original_append(self, message, delivery_tag)
 
     _replace(channel, "basic_consume", basic_consume, path="kombu.transport.redis:Channel.basic_consume")
     _replace(channel, "_brpop_start", _brpop_start, path="kombu.transport.redis:Channel._brpop_start")
     _replace(channel, "_brpop_read", _brpop_read, path="kombu.transport.redis:Channel._brpop_read")
+    _replace(qos, "append", append, path="kombu.transport.redis:QoS.append")
     channel.claims_atomically = True
 
 
@@ -471,9 +491,11 @@ PATCHES: tuple[Patch, ...] = (
         assumes=(
             "basic_consume still takes no_ack as its second argument or keyword; _brpop_start still only sends "
             "one BRPOP over the keys of _q_for_pri for priority_steps and the queues of _queue_cycle.consume, and"
-            " _brpop_read parses it and hands the message to connection._deliver; QoS.append still records "
-            "[message._raw, exchange, routing_key] by delivery tag in unacked and the tag in unacked_index, which"
-            " restore_by_tag reads back; a message's properties still hold delivery_tag and delivery_info"
+            " _brpop_read parses it and hands the message to connection._deliver, whose callback calls "
+            "QoS.append before returning; QoS.append still records [message._raw, exchange, routing_key] by "
+            "delivery tag in unacked and the tag in unacked_index, which restore_by_tag reads back, and "
+            "virtual.QoS.append still does only the local bookkeeping; a message's properties still hold "
+            "delivery_tag and delivery_info"
         ),
         internals=(
             Internal(
@@ -495,6 +517,10 @@ PATCHES: tuple[Patch, ...] = (
             Internal(
                 "kombu.transport.redis:QoS.append",
                 "4b4b426ec8acbe0db08ff73432ff2f8203bf6b11db4293be499e1bc069f71438",
+            ),
+            Internal(
+                "kombu.transport.virtual.base:QoS.append",
+                "465769e97a71c6e101ebee08a2a6d1b497da9c2d2e0c568a70ab0ee42638cd28",
             ),
             Internal(
                 "kombu.transport.redis:QoS.restore_by_tag",

@@ -10,3 +10,12 @@ class TestTokenVerification(TokenVerificationContract):
 
 class TestDeactivation(DeactivationContract):
     url = "/api/v1/auth/whoami/"
+
+
+# The order list answers a customer's read of a cached page before DRF's dispatch: the same checks hold there.
+class TestTokenVerificationOfTheOrderList(TokenVerificationContract):
+    url = "/api/v1/orders/"
+
+
+class TestDeactivationOnTheOrderList(DeactivationContract):
+    url = "/api/v1/orders/"

@@ -16,8 +16,9 @@ What bumps the version:
 
 Every page carries a strong ``ETag`` and ``Cache-Control: no-cache``; a read whose ``If-None-Match`` names the
 current page's tag is a 304 (``common.cache``). An anonymous GET of a cached page is answered before DRF's
-dispatch (``PublicPageFastPath``): nothing but the cache decides that answer, and DRF's authentication,
-content negotiation and permission checks would only repeat what the fast path already knows.
+dispatch (``PublicPageFastPath``), and so is a customer's once their token is verified: nothing but the cache
+decides that answer, and DRF's content negotiation and permission checks would only repeat what the fast path
+already knows.
 
 When Redis fails, reads fall back to the database and a failed bump is logged; cached pages expire after
 ``CACHES["default"]["TIMEOUT"]`` seconds in any case. Never call ``cache.clear()`` here: the cache may share
@@ -40,7 +41,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.cache import cached_page, serve_versioned_page
+from common.auth.authentication import bearer_user
+from common.auth.permissions import CATALOG_MANAGER, has_role
+from common.cache import answerable_before_dispatch, cached_page, serve_versioned_page
 
 logger = logging.getLogger(__name__)
 
@@ -99,30 +102,22 @@ def serve_public_page(
     )
 
 
-# What DRF's JSON-only content negotiation answers with JSON whatever it parses; anything else goes to DRF.
-_PLAIN_ACCEPT = frozenset({"", "*/*", "application/json", "application/*"})
-
-
 class PublicPageFastPath(APIView):
-    """An anonymous GET of a current cached public page, answered before DRF's dispatch.
+    """A GET of a current cached public page by an anonymous caller or a customer, answered before DRF's dispatch.
 
-    What the fast path knows: with no ``Authorization`` header the caller is anonymous (the only authentication
-    is a bearer token), anyone may read (``IsCatalogManagerOrReadOnly``), reads are not throttled, and with
-    no ``format`` parameter and a plain ``Accept`` DRF would render JSON. Everything else (a bearer token, a
-    cache miss, Redis down, HEAD, OPTIONS, a write) goes through DRF as before. ``public_query_parameters``
-    names what the page depends on, as in ``serve_public_page``.
+    What the fast path knows: with no ``Authorization`` header the caller is anonymous; with a valid bearer token
+    (``common.auth.authentication.bearer_user``, the view's own authentication) of anyone but a catalog manager
+    the caller sees the same public page. Anyone may read (``IsCatalogManagerOrReadOnly``), reads are not
+    throttled, and with no ``format`` parameter and a plain ``Accept`` DRF would render JSON
+    (``common.cache.answerable_before_dispatch``). Everything else (a token refused, a catalog manager, a cache
+    miss, Redis down, HEAD, OPTIONS, a write) goes through DRF as before. ``public_query_parameters`` names what
+    the page depends on, as in ``serve_public_page``.
     """
 
     public_query_parameters: tuple[str, ...] = ()
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        meta = request.META
-        if (
-            request.method == "GET"
-            and "HTTP_AUTHORIZATION" not in meta
-            and meta.get("HTTP_ACCEPT", "") in _PLAIN_ACCEPT
-            and "format" not in request.GET
-        ):
+        if answerable_before_dispatch(request) and self._sees_the_public_page(request):
             response = cached_page(
                 request,
                 version_key=VERSION_KEY,
@@ -134,3 +129,9 @@ class PublicPageFastPath(APIView):
             if response is not None:
                 return response
         return super().dispatch(request, *args, **kwargs)
+
+    def _sees_the_public_page(self, request: HttpRequest) -> bool:
+        if "HTTP_AUTHORIZATION" not in request.META:
+            return True
+        user = bearer_user(request, self.authentication_classes)
+        return user is not None and not has_role(user, CATALOG_MANAGER)

@@ -129,8 +129,8 @@ def test_a_catalog_manager_still_sees_inactive_products_on_a_cached_page(api_cli
     assert api_client.get(LIST, **manager).json()["count"] == 2
 
 
-def test_an_anonymous_read_of_a_cached_page_skips_drfs_dispatch_and_others_do_not(
-    api_client, customer, product, monkeypatch
+def test_an_anonymous_or_a_customers_read_of_a_cached_page_skips_drfs_dispatch_and_others_do_not(
+    api_client, customer, manager, product, monkeypatch
 ):
     from rest_framework.views import APIView
 
@@ -144,8 +144,23 @@ def test_an_anonymous_read_of_a_cached_page_skips_drfs_dispatch_and_others_do_no
 
     api_client.get(LIST)
     api_client.get(LIST, HTTP_IF_NONE_MATCH='"other"')
+    assert api_client.get(LIST, **customer)["X-Cache"] == "hit"  # a verified customer sees the public page
     assert len(dispatched) == 1
 
-    api_client.get(LIST, **customer)  # a token to verify
+    api_client.get(LIST, **manager)  # a catalog manager sees inactive products too
+    api_client.get(LIST, HTTP_AUTHORIZATION="Bearer not-a-token")
     api_client.head(LIST)
-    assert len(dispatched) == 3
+    assert len(dispatched) == 4
+
+
+def test_a_customers_read_answered_before_drf_is_the_anonymous_answer(api_client, customer, product):
+    anonymous = api_client.get(LIST, {"page_size": 5})
+
+    as_customer = api_client.get(LIST, {"page_size": 5}, **customer)
+
+    assert as_customer["X-Cache"] == "hit"
+    assert (as_customer.status_code, as_customer.content, as_customer["ETag"]) == (
+        anonymous.status_code,
+        anonymous.content,
+        anonymous["ETag"],
+    )

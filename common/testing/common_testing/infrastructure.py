@@ -24,6 +24,7 @@ from redis.sentinel import MasterNotFoundError, SentinelConnectionPool
 from common import redis_servers
 from common.health import checks
 from common_testing.library_patches import (
+    test_a_claimed_delivery_is_recorded_in_redis_by_the_claim_alone,
     test_kombu_patches_are_installed,
     test_patched_internals_are_the_code_the_patches_were_checked_against,
     test_patched_libraries_are_the_versions_the_patches_were_checked_against,
@@ -48,6 +49,7 @@ from common_testing.telemetry import (
 __all__ = [
     # common's own tests, run in every service (common has no suite of its own): its hand-written SQL
     # against the service's database, and its patches of kombu, redis-py, Django's cache and Celery.
+    "test_a_claimed_delivery_is_recorded_in_redis_by_the_claim_alone",
     "test_inbox_insert_records_a_message_id_once",
     "test_kombu_patches_are_installed",
     "test_messaging_queries_are_one_statement_each",

@@ -1,6 +1,8 @@
 """A customer's order list, served from Redis, and the per-user version that makes every change visible at once.
 
 Only a customer's own list is cached, per user; an order operator (who sees every order) bypasses the cache.
+A customer's GET of a current cached page is answered before DRF's dispatch once the token is verified
+(``orders.apis.OrderPlaceApi.dispatch``).
 
 Each page is cached under its user's order list version (``common.cache.serve_versioned_page``, whose
 docstring gives the consistency argument). Every committed change to one of the user's orders replaces that
@@ -34,12 +36,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.cache import serve_versioned_page
+from common.cache import cached_page, serve_versioned_page
 
 if TYPE_CHECKING:
     from orders_service.orders.models import Order
@@ -81,10 +83,10 @@ def connect_model_signals() -> None:
     post_delete.connect(_on_order_change, sender=Order, dispatch_uid="list_cache.delete.Order")
 
 
-def _page_key(request: Request, *, user_id: int) -> str:
+def _page_key(request: HttpRequest | Request, *, user_id: int) -> str:
     # Only the parameters the page depends on, sorted: ?b=1&a=2 and ?a=2&b=1&junk=3 share one entry.
     # Scheme and host are part of the key because pagination links are absolute.
-    query = sorted((name, value) for name in QUERY_PARAMETERS for value in request.query_params.getlist(name))
+    query = sorted((name, value) for name in QUERY_PARAMETERS for value in request.GET.getlist(name))
     identity = repr((user_id, request.scheme, request.get_host(), request.path, query))
     return f"orders:list-page:{user_id}:" + hashlib.sha256(identity.encode()).hexdigest()
 
@@ -103,4 +105,16 @@ def serve_order_list_page(request: Request, *, user_id: int, build: Callable[[],
         version_timeout=VERSION_TIMEOUT_SECONDS,
         description="order list",
         cache_control=CACHE_CONTROL,
+    )
+
+
+def cached_order_list_page(request: HttpRequest, *, user_id: int, allow: str) -> HttpResponse | None:
+    """``user_id``'s current cached order list page (or its 304), or None: for an answer before DRF's dispatch."""
+    return cached_page(
+        request,
+        version_key=_version_key(user_id),
+        page_key=_page_key(request, user_id=user_id),
+        version_timeout=VERSION_TIMEOUT_SECONDS,
+        cache_control=CACHE_CONTROL,
+        allow=allow,
     )

@@ -1,5 +1,6 @@
 """A customer's order list is served from the cache, and every change to their orders is in their very next read."""
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -307,3 +308,59 @@ def test_another_customers_tag_is_no_use(api_client, signer, customer):
     response = api_client.get(LIST, HTTP_IF_NONE_MATCH=theirs, **customer)
     assert response.status_code == 200
     assert response["ETag"] != theirs
+
+
+def test_a_customers_cached_list_answered_before_drf_is_drfs_answer(api_client, customer):
+    # given: the page cached by a first read, which went through DRF
+    placed_order(user_id=5)
+    through_drf = api_client.get(LIST, {"page_size": 5}, **customer)
+    assert through_drf["X-Cache"] == "miss"
+
+    # when: the customer reads it again (answered before DRF's dispatch)
+    early = api_client.get(LIST, {"page_size": 5}, **customer)
+
+    # then: the same status, bytes and headers, the request id's and the cache's own aside
+    assert early["X-Cache"] == "hit"
+    assert (early.status_code, early.content) == (through_drf.status_code, through_drf.content)
+    differing = {"X-Request-ID", "X-Cache"}
+    assert {name: value for name, value in early.items() if name not in differing} == {
+        name: value for name, value in through_drf.items() if name not in differing
+    }
+
+
+def test_a_customers_cached_read_skips_drfs_dispatch_and_others_do_not(api_client, signer, customer, monkeypatch):
+    from rest_framework.views import APIView
+
+    dispatched = []
+    initial = APIView.initial
+    monkeypatch.setattr(
+        APIView, "initial", lambda view, request, *a, **k: dispatched.append(1) or initial(view, request, *a, **k)
+    )
+    placed_order(user_id=5)
+    api_client.get(LIST, **customer)  # a miss: built through DRF
+    assert len(dispatched) == 1
+
+    # a customer's read of the cached page, and its revalidation: no dispatch
+    etag = api_client.get(LIST, **customer)["ETag"]
+    assert api_client.get(LIST, HTTP_IF_NONE_MATCH=etag, **customer).status_code == 304
+    assert len(dispatched) == 1
+
+    # through DRF: an operator, a refused token, no token, another media type, HEAD
+    assert api_client.get(LIST, **signer.bearer(user_id=5, roles=["order_operator"])).status_code == 200
+    assert api_client.get(LIST, HTTP_AUTHORIZATION="Bearer not-a-token").status_code == 401
+    assert api_client.get(LIST).status_code == 401
+    assert api_client.get(LIST, HTTP_ACCEPT="text/html", **customer).status_code == 406
+    assert api_client.head(LIST, **customer).status_code == 200
+    assert len(dispatched) == 6
+
+
+def test_a_refused_token_is_a_401_even_when_its_users_list_is_cached(api_client, signer, customer):
+    placed_order(user_id=5)
+    assert api_client.get(LIST, **customer).status_code == 200  # cached
+    expired = signer.bearer(user_id=5, iat=int(time.time()) - 600, exp=int(time.time()) - 60)
+
+    response = api_client.get(LIST, **expired)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert "results" not in response.json()

@@ -7,7 +7,7 @@ and a new statement without a run here fails ``test_every_statement_has_a_run``.
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,11 +22,10 @@ pytestmark = pytest.mark.django_db
 
 STATEMENTS = {name: value for name, value in vars(queries).items() if name.isupper() and isinstance(value, str)}
 TRANSITIONS = [
-    ("ORDER_CONFIRM", Order.Status.PENDING, Order.Status.CONFIRMED, {"currency": "EUR"}),
     ("ORDER_REJECT", Order.Status.PENDING, Order.Status.REJECTED, {"reject_reason": "Not enough stock."}),
     ("ORDER_MARK_CANCELLED", Order.Status.CANCELLING, Order.Status.CANCELLED, {}),
 ]
-RUNS = {"ORDER_INSERT", "IDEMPOTENCY_KEY_INSERT", "ORDER_LINES_PRICE", *(name for name, *_ in TRANSITIONS)}
+RUNS = {"ORDER_INSERT", "IDEMPOTENCY_KEY_INSERT", "ORDER_CONFIRM", *(name for name, *_ in TRANSITIONS)}
 
 
 def run(statement: str, parameters: list) -> list[tuple]:
@@ -112,26 +111,83 @@ def test_transition_moves_an_order_only_from_its_source_status(name, source, tar
     assert Order.objects.get(id=order.id).updated_at == updated_at
 
 
-def test_order_lines_price_prices_the_lines_of_the_order_only():
-    # given
-    order = OrderFactory()
-    OrderLineFactory(order=order, product_id=3, quantity=2)
-    OrderLineFactory(order=order, product_id=9, quantity=1)
-    other = OrderLineFactory(product_id=3)
+def confirm(order_id: uuid.UUID, prices: dict[int, str], updated_at: datetime) -> list[tuple]:
+    return run(
+        queries.ORDER_CONFIRM,
+        [list(prices), list(prices.values()), order_id, "confirmed", updated_at, "EUR", order_id, "pending"],
+    )
 
-    # when
-    rows = run(queries.ORDER_LINES_PRICE, [[3, 4], ["10.50", "1.00"], order.id])
+
+def line_prices(order: Order) -> list[tuple[int, Decimal | None]]:
+    return list(order.lines.order_by("product_id").values_list("product_id", "unit_price"))
+
+
+def test_order_confirm_confirms_a_pending_order_totals_it_and_prices_its_lines_only():
+    # given
+    order = OrderFactory(created_at=timezone.now() - timedelta(1))
+    OrderLineFactory(order=order, product_id=3, quantity=2)
+    OrderLineFactory(order=order, product_id=9, quantity=3)
+    other = OrderLineFactory(product_id=3)
+    updated_at = timezone.now()
+
+    # when: prices at the line column's scale after rounding (10.505 -> 10.51), one for a product not ordered
+    [row] = confirm(order.id, {3: "10.505", 9: "0.99", 4: "1.00"}, updated_at)
 
     # then
-    assert sorted(rows) == [(3, 2, Decimal("10.50")), (9, 1, None)]
-    returned = [dict(zip(queries.ORDER_LINES_PRICE_RETURNING, row, strict=True)) for row in rows]
-    assert sorted(returned, key=str) == sorted(order.lines.values(*queries.ORDER_LINES_PRICE_RETURNING), key=str)
+    stored = Order.objects.get(id=order.id)
+    assert (stored.status, stored.updated_at, stored.currency) == ("confirmed", updated_at, "EUR")
+    assert stored.total == Decimal("23.99") == 2 * Decimal("10.51") + 3 * Decimal("0.99")
+    assert line_prices(stored) == [(3, Decimal("10.51")), (9, Decimal("0.99"))]
+    *returned, unpriced = row
+    assert dict(zip(queries.ORDER_TRANSITION_RETURNING, returned, strict=True)) == {
+        field: getattr(stored, field) for field in queries.ORDER_TRANSITION_RETURNING
+    }
+    assert unpriced == []
     assert OrderLine.objects.get(id=other.id).unit_price is None
 
 
-def test_order_lines_price_with_no_prices_leaves_every_line_unpriced():
-    order = OrderLineFactory(product_id=3, unit_price=Decimal("1.00")).order
+def test_order_confirm_of_an_order_not_pending_returns_nothing_and_changes_nothing():
+    # given
+    order = OrderFactory(status=Order.Status.REJECTED, reject_reason="Not enough stock.")
+    OrderLineFactory(order=order, product_id=3, quantity=2)
+    before = Order.objects.get(id=order.id)
 
-    rows = run(queries.ORDER_LINES_PRICE, [[], [], order.id])
+    # when
+    rows = confirm(order.id, {3: "10.50"}, timezone.now())
 
-    assert rows == [(3, 2, None)]
+    # then
+    assert rows == []
+    stored = Order.objects.get(id=order.id)
+    assert [(field.name, getattr(stored, field.name)) for field in Order._meta.concrete_fields] == [
+        (field.name, getattr(before, field.name)) for field in Order._meta.concrete_fields
+    ]
+    assert line_prices(stored) == [(3, None)]
+
+
+def test_order_confirm_of_a_confirmed_order_leaves_its_prices_and_total():
+    # given
+    order = OrderFactory()
+    OrderLineFactory(order=order, product_id=3, quantity=2)
+    confirm(order.id, {3: "10.50"}, timezone.now())
+
+    # when
+    rows = confirm(order.id, {3: "99.00"}, timezone.now())
+
+    # then
+    assert rows == []
+    stored = Order.objects.get(id=order.id)
+    assert (stored.total, line_prices(stored)) == (Decimal("21.00"), [(3, Decimal("10.50"))])
+
+
+def test_order_confirm_returns_the_lines_without_a_price():
+    order = OrderFactory()
+    for product_id in (9, 3, 5):
+        OrderLineFactory(order=order, product_id=product_id, quantity=1)
+
+    [row] = confirm(order.id, {5: "2.00"}, timezone.now())
+
+    assert row[-1] == [3, 9]  # the caller rolls back: what the statement wrote then does not matter
+
+
+def test_order_confirm_of_an_unknown_order_returns_nothing():
+    assert confirm(uuid.uuid4(), {3: "10.50"}, timezone.now()) == []

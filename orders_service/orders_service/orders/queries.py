@@ -1,8 +1,8 @@
 """The orders app's raw SQL: the statements of the hot path, where the ORM costs more than the work.
 
 Every order placed runs ``ORDER_INSERT`` and ``IDEMPOTENCY_KEY_INSERT``; every saga step one of the
-``ORDER_CONFIRM``, ``ORDER_REJECT``, ``ORDER_MARK_CANCELLED`` transitions; every confirmation
-``ORDER_LINES_PRICE``. The services (``orders.services``) execute them.
+``ORDER_CONFIRM`` (which also prices the order's lines and totals them), ``ORDER_REJECT``,
+``ORDER_MARK_CANCELLED`` transitions. The services (``orders.services``) execute them.
 
 Table and column names come from the models' ``_meta`` (``db_table``, ``field.column``) and array casts from
 the fields' database types, read once at import: the statements are plain strings by the time a request
@@ -58,8 +58,12 @@ IDEMPOTENCY_KEY_INSERT = (
 ORDER_TRANSITION_RETURNING = ("user_id", "total", "currency", "reject_reason", "created_at")
 
 
-def _order_transition_statement(*changed_fields: str) -> str:
-    assignments = ", ".join(f"{_ORDER.column[name]} = %s" for name in ("status", "updated_at", *changed_fields))
+def _order_transition_statement(*changed_fields: str, **computed_fields: str) -> str:
+    """The transition setting ``changed_fields`` from parameters and ``computed_fields`` to SQL expressions."""
+    assignments = ", ".join(
+        [f"{_ORDER.column[name]} = %s" for name in ("status", "updated_at", *changed_fields)]
+        + [f"{_ORDER.column[name]} = {expression}" for name, expression in computed_fields.items()]
+    )
     return (
         f"UPDATE {_ORDER.table} SET {assignments}"  # noqa: S608 - our own table and columns
         f" WHERE {_ORDER.column['id']} = %s AND {_ORDER.column['status']} = %s"
@@ -67,20 +71,45 @@ def _order_transition_statement(*changed_fields: str) -> str:
     )
 
 
-ORDER_CONFIRM = _order_transition_statement("currency")
 ORDER_REJECT = _order_transition_statement("reject_reason")
 ORDER_MARK_CANCELLED = _order_transition_statement()
 
-# ``ORDER_LINES_PRICE``: set the unit price of every line of an order from the prices given, by product
-# id, in one statement; a line whose product has no price gets NULL. Parameters: the priced product ids and
-# their unit prices as two arrays, the order's id. Returns ``ORDER_LINES_PRICE_RETURNING`` for every line.
-# The prices arrive as plain ``numeric``, as catalog sent them; the column's scale applies on assignment.
-ORDER_LINES_PRICE_RETURNING = ("product_id", "quantity", "unit_price")
-ORDER_LINES_PRICE = (
-    f"UPDATE {_LINE.table} AS line SET {_LINE.column['unit_price']} = ("  # noqa: S608 - our own table
-    " SELECT price.unit_price"
-    f" FROM UNNEST(%s::{_LINE.db_type['product_id']}[], %s::numeric[]) AS price (product_id, unit_price)"
-    f" WHERE price.product_id = line.{_LINE.column['product_id']}"
-    f") WHERE line.{_LINE.column['order']} = %s"
-    f" RETURNING {_LINE.columns(ORDER_LINES_PRICE_RETURNING, alias='line')}"
-)
+
+# ``ORDER_CONFIRM``: the whole confirmation of an order in one statement, where it took three: the transition
+# from ``pending`` (the conditional UPDATE that locks the row, as above) also sets the currency and the total,
+# and only if the order was so moved are its lines priced; the lines of an order in any other status are not
+# touched. The prices given are cast to the line column's type first, so the total is the sum of the unit
+# prices stored times the quantities. Parameters: the priced product ids (distinct) and their unit prices as
+# two arrays, the order's id; then the transition's: the target status, the new ``updated_at``, the currency,
+# the order's id, the source status. The row it returns, if any, holds ``ORDER_TRANSITION_RETURNING``, then
+# the product ids of the order's lines that the prices do not cover (sorted; then the caller rolls back).
+#
+# Every part of a statement sees the same snapshot and no row may be changed twice in it, so the lines with
+# their prices are read once (``line``, from the snapshot: lines never change before the order is confirmed)
+# and both the total and the lines' UPDATE are computed from that read. The lines' UPDATE runs only if the
+# order's UPDATE returned a row (``EXISTS``, which also makes it wait for the order's row lock), so a duplicate
+# or late confirmation, or one that lost the race for the row, writes nothing.
+def _order_confirm_statement() -> str:
+    line_id, product_id, quantity, unit_price = (
+        _LINE.column[name] for name in ("id", "product_id", "quantity", "unit_price")
+    )
+    transition = _order_transition_statement(
+        "currency", total="(SELECT COALESCE(SUM(line.unit_price * line.quantity), 0) FROM line)"
+    )
+    return (
+        "WITH line AS ("  # noqa: S608 - our own tables and columns
+        f"SELECT stored.{line_id} AS id, stored.{product_id} AS product_id, stored.{quantity} AS quantity,"
+        f" CAST(price.unit_price AS {_LINE.db_type['unit_price']}) AS unit_price"
+        f" FROM {_LINE.table} AS stored"
+        f" LEFT JOIN UNNEST(%s::{_LINE.db_type['product_id']}[], %s::numeric[]) AS price (product_id, unit_price)"
+        f" ON price.product_id = stored.{product_id}"
+        f" WHERE stored.{_LINE.column['order']} = %s),"
+        f" confirmed AS ({transition}),"
+        f" priced AS (UPDATE {_LINE.table} AS stored SET {unit_price} = line.unit_price FROM line"
+        f" WHERE stored.{line_id} = line.id AND EXISTS (SELECT FROM confirmed))"
+        " SELECT confirmed.*, ARRAY(SELECT line.product_id FROM line WHERE line.unit_price IS NULL ORDER BY 1)"
+        " FROM confirmed"
+    )
+
+
+ORDER_CONFIRM = _order_confirm_statement()

@@ -9,10 +9,9 @@ answer changes nothing.
 import json
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -238,15 +237,26 @@ def _order_transition(
         cursor.execute(statement, [target, updated_at, *changes, order_id, source])
         row = cursor.fetchone()
     if row is None:
-        if not Order.objects.filter(id=order_id).exists():  # not ours: fails, so the message is retried, then parked
-            raise Order.DoesNotExist(f"no order {order_id}")
-        logger.info("order %s is not %s: moving it to %s ignored", order_id, source, target)
+        _order_not_moved(order_id=order_id, source=source, target=target)
         return None
-    returned = dict(zip(queries.ORDER_TRANSITION_RETURNING, row, strict=True))
+    return _order_moved(order_id=order_id, target=target, updated_at=updated_at, returned=row)
+
+
+def _order_not_moved(*, order_id: uuid.UUID, source: str, target: str) -> None:
+    """A transition found no order in ``source``: ``Order.DoesNotExist`` if there is no such order at all."""
+    if not Order.objects.filter(id=order_id).exists():  # not ours: fails, so the message is retried, then parked
+        raise Order.DoesNotExist(f"no order {order_id}")
+    logger.info("order %s is not %s: moving it to %s ignored", order_id, source, target)
+
+
+def _order_moved(*, order_id: uuid.UUID, target: str, updated_at: datetime, returned: Sequence[Any]) -> Order:
+    """The order a transition moved to ``target``, from the ``ORDER_TRANSITION_RETURNING`` values it returned;
+    its metrics are counted once the transaction commits."""
+    fields = dict(zip(queries.ORDER_TRANSITION_RETURNING, returned, strict=True))
     transaction.on_commit(
-        lambda: _order_transition_counted(target=target, seconds=(updated_at - returned["created_at"]).total_seconds())
+        lambda: _order_transition_counted(target=target, seconds=(updated_at - fields["created_at"]).total_seconds())
     )
-    return Order(id=order_id, status=target, updated_at=updated_at, **returned)
+    return Order(id=order_id, status=target, updated_at=updated_at, **fields)
 
 
 def _order_transition_counted(*, target: str, seconds: float) -> None:
@@ -259,39 +269,29 @@ def _order_transition_counted(*, target: str, seconds: float) -> None:
 def order_confirm(*, order_id: uuid.UUID, currency: str, priced_lines: list[dict]) -> Order | None:
     """catalog reserved the stock: price the lines, total them, confirm, notify. Only from ``pending``.
 
-    Like the two below, it runs in the caller's transaction (the message handler's).
+    Like the two below, it runs in the caller's transaction (the message handler's), and like them it is one
+    statement (``queries.ORDER_CONFIRM``) besides the message it sends: the transition also sets the currency
+    and the total, and prices the lines. None, and nothing changed, if the order is not pending (a duplicate or
+    late answer); ``Order.DoesNotExist`` if there is no such order; ``ValueError`` if ``priced_lines`` lacks
+    the price of one of the order's lines, so that the caller's transaction rolls back, status, prices and all.
     """
-    order = _order_transition(
-        statement=queries.ORDER_CONFIRM,
-        order_id=order_id,
-        source=Order.Status.PENDING,
-        target=Order.Status.CONFIRMED,
-        changes=(currency,),
-    )
-    if order is None:
+    prices = {line["product_id"]: line["unit_price"] for line in priced_lines}  # (distinct product ids)
+    source, target, updated_at = Order.Status.PENDING, Order.Status.CONFIRMED, timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            queries.ORDER_CONFIRM,
+            [list(prices), list(prices.values()), order_id, target, updated_at, currency, order_id, source],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        _order_not_moved(order_id=order_id, source=source, target=target)
         return None
-    prices = {line["product_id"]: line["unit_price"] for line in priced_lines}
-    lines = _order_lines_price(order_id=order.id, prices=prices)
-    unpriced = sorted(product_id for product_id, _, unit_price in lines if unit_price is None)
-    if unpriced:  # the handler's transaction rolls back, status, prices and all
-        raise ValueError(f"catalog's answer for order {order.id} has no price for products {unpriced}")
-    order.total = sum(
-        (unit_price * quantity for _, quantity, unit_price in lines if unit_price is not None), Decimal("0")
-    )  # (every line is priced: checked above)
-    Order.objects.filter(id=order.id).update(total=order.total)
+    *returned, unpriced = row
+    if unpriced:
+        raise ValueError(f"catalog's answer for order {order_id} has no price for products {unpriced}")
+    order = _order_moved(order_id=order_id, target=target, updated_at=updated_at, returned=returned)
     _notify_message(order)
     return order
-
-
-def _order_lines_price(*, order_id: uuid.UUID, prices: dict[int, str]) -> list[tuple[int, int, Decimal | None]]:
-    """Set the unit price of every line of the order from ``prices`` (by product id), in one statement.
-
-    Returns ``(product_id, quantity, unit_price)`` for every line; ``unit_price`` is None where ``prices``
-    has no price for the line's product.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(queries.ORDER_LINES_PRICE, [list(prices), list(prices.values()), order_id])
-        return cursor.fetchall()
 
 
 def order_reject(*, order_id: uuid.UUID, reason: str) -> Order | None:

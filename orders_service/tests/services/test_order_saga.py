@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from celery.exceptions import Retry
+from django.db import transaction
 from django.utils import timezone
 
 from common.messaging.models import InboxMessage
@@ -72,6 +73,44 @@ def test_an_answer_without_the_price_of_a_line_changes_nothing_and_is_retried(pe
     assert queued_messages(broker, "users") == []
     [retry] = queued_messages(broker, "orders")
     assert retry["headers"]["task"] == "orders.stock_reserved"
+
+
+def test_a_confirmation_is_one_statement_and_its_message(pending_order, broker, django_assert_num_queries):
+    # when: the confirmation (status, currency, total, prices), then the notification into the outbox
+    with transaction.atomic(), django_assert_num_queries(2):
+        order = services.order_confirm(
+            order_id=pending_order.id, currency="EUR", priced_lines=reserved_payload(pending_order)["lines"]
+        )
+
+    # then
+    stored = Order.objects.get(id=pending_order.id)
+    assert (order.status, order.total, order.currency) == (stored.status, stored.total, stored.currency)
+    assert (stored.status, stored.total) == ("confirmed", Decimal("21.99"))
+
+
+def test_a_second_confirmation_with_other_prices_returns_none_and_changes_nothing(pending_order, broker):
+    # given
+    deliver(tasks.stock_reserved, reserved_payload(pending_order))
+    lines_before = list(pending_order.lines.values_list("product_id", "unit_price"))
+    order_before = Order.objects.values().get(id=pending_order.id)
+    repriced = [{**line, "unit_price": "99.00"} for line in reserved_payload(pending_order)["lines"]]
+
+    # when
+    with transaction.atomic():
+        outcome = services.order_confirm(order_id=pending_order.id, currency="USD", priced_lines=repriced)
+
+    # then
+    assert outcome is None
+    assert Order.objects.values().get(id=pending_order.id) == order_before
+    assert list(pending_order.lines.values_list("product_id", "unit_price")) == lines_before
+    assert len(queued_messages(broker, "users")) == 1
+
+
+def test_a_confirmation_of_an_unknown_order_raises_does_not_exist(broker):
+    with pytest.raises(Order.DoesNotExist), transaction.atomic():
+        services.order_confirm(order_id=uuid.uuid4(), currency="EUR", priced_lines=[])
+
+    assert queued_messages(broker, "users") == []
 
 
 def test_the_same_message_delivered_three_times_has_one_effect(pending_order, broker):

@@ -43,6 +43,21 @@ def test_a_confirmed_order_is_recorded_and_emailed(broker):
     assert email.subject == notification.subject
 
 
+def test_a_notification_emailed_is_one_statement_and_returned_as_stored(broker, django_assert_num_queries):
+    user = UserFactory(email="carl@example.com")
+
+    with transaction.atomic(), django_assert_num_queries(1):
+        notification = notification_send(
+            user_id=user.id, order_id=uuid.uuid4(), status="confirmed", total="21.99", currency="EUR"
+        )
+
+    stored = Notification.objects.get()
+    fields = [field.attname for field in Notification._meta.concrete_fields]
+    assert [getattr(notification, name) for name in fields] == [getattr(stored, name) for name in fields]
+    assert stored.emailed_at is not None
+    assert len(mail.outbox) == 1
+
+
 def test_one_notification_per_order_and_status_even_from_distinct_messages(broker):
     user = UserFactory()
     order_id = uuid.uuid4()
@@ -126,6 +141,20 @@ def test_an_email_that_cannot_be_sent_records_nothing_and_is_retried(broker, set
     assert not InboxMessage.objects.filter(message_id=message_id).exists()
     [retry] = queued_messages(broker, "users")
     assert retry["headers"]["task"] == "users.notify_order_status"
+
+
+def test_an_email_that_cannot_be_sent_outside_a_transaction_records_nothing(settings):
+    # given: the mail server refuses connections, and no caller's transaction
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    user = UserFactory()
+
+    # when
+    with pytest.raises(ConnectionRefusedError):
+        notification_send(user_id=user.id, order_id=uuid.uuid4(), status="cancelled")
+
+    # then
+    assert not Notification.objects.exists()
 
 
 @pytest.mark.parametrize("account", [{"is_active": False}, {"email": ""}], ids=["inactive", "without-address"])

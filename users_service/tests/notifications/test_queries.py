@@ -17,7 +17,7 @@ from users_service.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
-TESTED_STATEMENTS = {"NOTIFICATION_INSERT", "NOTIFICATION_MARK_EMAILED"}
+TESTED_STATEMENTS = {"NOTIFICATION_INSERT"}
 
 
 def execute(sql: str, parameters: list) -> list[tuple]:
@@ -26,9 +26,14 @@ def execute(sql: str, parameters: list) -> list[tuple]:
         return cursor.fetchall() if cursor.description else []
 
 
-def insert(values: dict) -> list[tuple]:
+def insert(values: dict, *, emailed_at: datetime.datetime | None = None) -> list[tuple]:
     return execute(
-        queries.NOTIFICATION_INSERT, [*(values[name] for name in queries.NOTIFICATION_INSERT_FIELDS), values["user_id"]]
+        queries.NOTIFICATION_INSERT,
+        [
+            values["user_id"],
+            *(values[name] for name in queries.NOTIFICATION_INSERT_FIELDS),
+            emailed_at or values["created_at"],
+        ],
     )
 
 
@@ -47,24 +52,27 @@ def test_every_statement_of_the_queries_module_has_a_test_here():
     statements = {
         name
         for name, value in vars(queries).items()
-        if not name.startswith("_") and isinstance(value, str) and value.startswith(("SELECT", "INSERT", "UPDATE"))
+        if not name.startswith("_")
+        and isinstance(value, str)
+        and value.startswith(("WITH", "SELECT", "INSERT", "UPDATE"))
     }
 
     assert statements == TESTED_STATEMENTS
 
 
-def test_notification_insert_records_the_fields_and_returns_the_id_and_the_address_to_email():
+def test_notification_insert_records_the_fields_as_emailed_and_returns_the_id_and_the_address_to_email():
     # given
     user = UserFactory(email="carl@example.com")
     values = notification_values(user_id=user.id)
+    emailed_at = values["created_at"] + datetime.timedelta(seconds=1)
 
     # when
-    [(notification_id, email)] = insert(values)
+    [(notification_id, email)] = insert(values, emailed_at=emailed_at)
 
     # then
     notification = Notification.objects.get(id=notification_id)
     assert {name: getattr(notification, name) for name in values} == values
-    assert notification.emailed_at is None
+    assert notification.emailed_at == emailed_at
     assert email == "carl@example.com"
 
 
@@ -76,7 +84,7 @@ def test_notification_insert_returns_no_address_without_an_active_account_that_h
 
     [(notification_id, email)] = insert(notification_values(user_id=user_id))
 
-    assert Notification.objects.filter(id=notification_id).exists()
+    assert Notification.objects.get(id=notification_id).emailed_at is None
     assert email is None
 
 
@@ -96,27 +104,12 @@ def test_notification_insert_records_an_order_and_status_once():
     assert Notification.objects.get(order_id=order_id, order_status="confirmed").id == first_id
 
 
-def test_notification_mark_emailed_sets_the_time_of_that_notification_only():
-    # given
-    user = UserFactory()
-    [(notification_id, _email)] = insert(notification_values(user_id=user.id))
-    [(other_id, _email)] = insert(notification_values(user_id=user.id))
-    emailed_at = timezone.now() + datetime.timedelta(seconds=1)
-
-    # when
-    execute(queries.NOTIFICATION_MARK_EMAILED, [emailed_at, notification_id])
-
-    # then
-    assert Notification.objects.get(id=notification_id).emailed_at == emailed_at
-    assert Notification.objects.get(id=other_id).emailed_at is None
-
-
 def test_a_notification_loads_from_its_fields_as_the_orm_loads_it():
     # given: notification_send builds its result from the values it wrote, in NOTIFICATION_FIELDS order
     user = UserFactory()
     values = notification_values(user_id=user.id)
     [(values["id"], _email)] = insert(values)
-    values["emailed_at"] = None
+    values["emailed_at"] = values["created_at"]
 
     # when
     built = Notification.from_db(

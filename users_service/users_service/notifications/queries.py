@@ -1,9 +1,9 @@
-"""The notifications app's raw SQL: a notification recorded once per order and status, then marked emailed.
+"""The notifications app's raw SQL: a notification recorded once per order and status, as emailed if it is.
 
 ``notifications.services.notification_send`` runs ``NOTIFICATION_INSERT`` for every order status the saga
-reports (and ``NOTIFICATION_MARK_EMAILED`` when it emails): building the ORM's three queries cost more CPU
-than everything else there. Table and column names come from the models' ``_meta`` once, at import, so a
-renamed field or table changes the statements without an edit here; values are always parameters.
+reports, its only statement: building the ORM's three queries cost more CPU than everything else there.
+Table and column names come from the models' ``_meta`` once, at import, so a renamed field or table
+changes the statements without an edit here; values are always parameters.
 ``tests/notifications/test_queries.py`` runs every statement against the test database.
 """
 
@@ -24,9 +24,11 @@ NOTIFICATION_FIELDS = tuple(field.attname for field in Notification._meta.concre
 
 # ``NOTIFICATION_INSERT``: record a notification unless its order and status are recorded already (the unique
 # constraint below decides, so a concurrent second call waits on the first one's insert), and read the address
-# to email in the same statement, only for a row actually inserted. Parameters: the
-# ``NOTIFICATION_INSERT_FIELDS`` (every field but the id and ``emailed_at``), then the user id again. One row if
-# inserted: the new id and the address (None: no active account with one); none if already recorded.
+# to email in the same statement; if there is one, the row records ``emailed_at`` too (the caller sends the
+# email before it commits, and rolls back if it cannot). Parameters: the user id, the
+# ``NOTIFICATION_INSERT_FIELDS`` (every field but the id and ``emailed_at``), then the ``emailed_at`` to record
+# if there is an address. One row if inserted: the new id and the address (None: no active account with one,
+# and ``emailed_at`` NULL); none if already recorded.
 NOTIFICATION_INSERT_FIELDS = tuple(
     name for name in NOTIFICATION_FIELDS if name not in {Notification._meta.pk.attname, "emailed_at"}
 )
@@ -37,11 +39,12 @@ _ONCE_PER_ORDER_STATUS = next(
 )
 _ONCE_PER_ORDER_STATUS_COLUMNS = ", ".join(_COLUMN[name] for name in _ONCE_PER_ORDER_STATUS.fields)
 NOTIFICATION_INSERT = (
-    f"INSERT INTO {_NOTIFICATIONS} ({', '.join(_COLUMN[name] for name in NOTIFICATION_INSERT_FIELDS)})"  # noqa: S608 - our own tables
-    f" VALUES ({', '.join(['%s'] * len(NOTIFICATION_INSERT_FIELDS))})"
-    f" ON CONFLICT ({_ONCE_PER_ORDER_STATUS_COLUMNS}) DO NOTHING RETURNING {_NOTIFICATION_ID},"
-    f" (SELECT {_USER_EMAIL} FROM {_USERS} WHERE {_USER_ID} = %s AND {_USER_IS_ACTIVE} AND {_USER_EMAIL} <> '')"
+    f"WITH address AS (SELECT {_USER_EMAIL} AS email FROM {_USERS}"  # noqa: S608 - our own tables
+    f" WHERE {_USER_ID} = %s AND {_USER_IS_ACTIVE} AND {_USER_EMAIL} <> '')"
+    f" INSERT INTO {_NOTIFICATIONS}"
+    f" ({', '.join(_COLUMN[name] for name in (*NOTIFICATION_INSERT_FIELDS, 'emailed_at'))})"
+    f" VALUES ({', '.join(['%s'] * len(NOTIFICATION_INSERT_FIELDS))},"
+    f" (SELECT %s::{_NOTIFICATION.db_type['emailed_at']} FROM address))"
+    f" ON CONFLICT ({_ONCE_PER_ORDER_STATUS_COLUMNS}) DO NOTHING"
+    f" RETURNING {_NOTIFICATION_ID}, (SELECT email FROM address)"
 )
-
-# ``NOTIFICATION_MARK_EMAILED``: the time a notification's email went out. Parameters: that time, the id.
-NOTIFICATION_MARK_EMAILED = f"UPDATE {_NOTIFICATIONS} SET {_COLUMN['emailed_at']} = %s WHERE {_NOTIFICATION_ID} = %s"  # noqa: S608 - our own table

@@ -25,8 +25,8 @@ SQL_KEYWORDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 # The statements each module offers as constants, and the test of each below (functions that build a
 # statement, like ``catalog_queries.stock_apply``, are named in their test).
 TESTED_STATEMENTS = {
-    catalog_queries: {"STOCK_LOCK_FOR_PRICING"},
-    reservation_queries: {"RESERVATION_GET_LOCKED", "RESERVATION_INSERT"},
+    catalog_queries: set(),
+    reservation_queries: {"RESERVATION_RESERVE"},
 }
 
 
@@ -47,23 +47,6 @@ def test_every_statement_of_a_queries_module_has_a_test_here(module):
     assert statements == TESTED_STATEMENTS[module]
 
 
-def test_stock_lock_for_pricing_reads_the_products_and_their_stock_in_product_id_order():
-    # given
-    pen = ProductFactory(price=Decimal("1.50"), stock__available=7)
-    hidden = ProductFactory(is_active=False, stock__available=0)
-    unstocked = ProductFactory(stock=None)
-
-    # when
-    rows = execute(catalog_queries.STOCK_LOCK_FOR_PRICING, [[unstocked.id, hidden.id, pen.id, 999_999]])
-
-    # then: the product's pricing fields, then its quantity; nothing for a product without a stock row
-    expected = [
-        (*Product.objects.values_list(*catalog_queries.PRICING_FIELDS).get(id=product.id), product.stock.available)
-        for product in sorted([pen, hidden], key=lambda product: product.id)
-    ]
-    assert rows == expected
-
-
 def test_stock_apply_changes_every_row_by_its_delta_and_returns_the_new_quantities():
     # given
     pen, ink = ProductFactory(stock__available=5), ProductFactory(stock__available=3)
@@ -78,57 +61,99 @@ def test_stock_apply_changes_every_row_by_its_delta_and_returns_the_new_quantiti
     assert set(Stock.objects.values_list("updated_at", flat=True)) == {updated_at}
 
 
-def test_reservation_get_locked_reads_every_field_of_the_order_s_reservation_only():
+def reserve(order_id: uuid.UUID, lines: dict[int, int], *, now: datetime.datetime, line_count: int | None = None):
+    """Run RESERVATION_RESERVE; the rows split into (the order's reservation, the new id, the locked products)."""
+    rows = execute(
+        reservation_queries.RESERVATION_RESERVE,
+        [order_id, now, line_count or len(lines), Reservation.Status.RESERVED, list(lines), list(lines.values())],
+    )
+    width = len(reservation_queries.RESERVATION_FIELDS)
+    existing = {row[:width] for row in rows}
+    made = {row[width] for row in rows}
+    assert len(existing) == len(made) == 1  # the same on every row
+    return existing.pop(), made.pop(), [row[width + 1 :] for row in rows]
+
+
+def pricing_row(product: Product, available: int) -> tuple:
+    return (*Product.objects.values_list(*reservation_queries.PRICING_FIELDS).get(id=product.id), available)
+
+
+def test_reservation_reserve_takes_the_stock_and_inserts_the_reservation_with_its_lines_at_the_prices():
     # given
+    pen = ProductFactory(price=Decimal("1.50"), currency="USD", stock__available=7)
+    ink = ProductFactory(price=Decimal("4.00"), currency="USD", stock__available=3)
+    other = ProductFactory(stock__available=5)
+    order_id, now = uuid.uuid4(), timezone.now() + datetime.timedelta(minutes=1)
+
+    # when
+    existing, made_id, locked = reserve(order_id, {ink.id: 3, pen.id: 2}, now=now)
+
+    # then: nothing there before; the products locked, in product id order, with the quantities before
+    assert existing == (None,) * len(reservation_queries.RESERVATION_FIELDS)
+    assert locked == sorted([pricing_row(pen, 7), pricing_row(ink, 3)])
+    reservation = Reservation.objects.get(id=made_id)
+    assert (reservation.order_id, reservation.status, reservation.currency, reservation.reason) == (
+        order_id,
+        Reservation.Status.RESERVED,
+        "USD",
+        None,
+    )
+    assert (reservation.created_at, reservation.updated_at) == (now, now)
+    assert list(reservation.lines.values_list("product_id", "quantity", "unit_price")) == sorted(
+        [(pen.id, 2, Decimal("1.50")), (ink.id, 3, Decimal("4.00"))]
+    )
+    assert dict(Stock.objects.values_list("product_id", "available")) == {pen.id: 5, ink.id: 0, other.id: 5}
+    assert set(Stock.objects.filter(product__in=[pen, ink]).values_list("updated_at", flat=True)) == {now}
+
+
+def test_reservation_reserve_of_an_order_with_a_reservation_returns_it_and_locks_and_writes_nothing():
+    # given
+    pen = ProductFactory(stock__available=7)
     now = timezone.now()
     reservation = Reservation.objects.create(
         order_id=uuid.uuid4(), status=Reservation.Status.REJECTED, reason="No.", created_at=now, updated_at=now
     )
-    Reservation.objects.create(
-        order_id=uuid.uuid4(), status=Reservation.Status.RESERVED, created_at=now, updated_at=now
-    )
 
     # when
-    rows = execute(reservation_queries.RESERVATION_GET_LOCKED, [reservation.order_id])
-    nothing = execute(reservation_queries.RESERVATION_GET_LOCKED, [uuid.uuid4()])
+    existing, made_id, locked = reserve(reservation.order_id, {pen.id: 1}, now=now)
 
     # then: a row the model loads as the ORM would
-    [row] = rows
-    loaded = Reservation.from_db(connection.alias, reservation_queries.RESERVATION_FIELDS, row)
+    loaded = Reservation.from_db(connection.alias, reservation_queries.RESERVATION_FIELDS, existing)
     assert [getattr(loaded, name) for name in reservation_queries.RESERVATION_FIELDS] == [
         getattr(reservation, name) for name in reservation_queries.RESERVATION_FIELDS
     ]
-    assert nothing == []
+    assert (made_id, locked) == (None, [(None,) * (len(reservation_queries.PRICING_FIELDS) + 1)])
+    assert Reservation.objects.count() == 1
+    assert Stock.objects.get(product=pen).available == 7
 
 
-@pytest.mark.parametrize("line_count", [0, 2])
-def test_reservation_insert_writes_the_reservation_and_its_lines(line_count):
+@pytest.mark.parametrize(
+    ("make_lines", "line_count"),
+    [
+        (lambda pen, ink, hidden, unstocked, dollar: {pen.id: 1, ink.id: 4}, None),
+        (lambda pen, ink, hidden, unstocked, dollar: {pen.id: 1, hidden.id: 1}, None),
+        (lambda pen, ink, hidden, unstocked, dollar: {pen.id: 1, unstocked.id: 1}, None),
+        (lambda pen, ink, hidden, unstocked, dollar: {pen.id: 1, 999_999: 1}, None),
+        (lambda pen, ink, hidden, unstocked, dollar: {pen.id: 1}, 2),  # a line the caller could not pass
+        (lambda pen, ink, hidden, unstocked, dollar: {pen.id: 1, dollar.id: 1}, None),
+    ],
+    ids=["not-enough-stock", "inactive", "no-stock-row", "unknown", "line-left-out", "currencies"],
+)
+def test_reservation_reserve_of_lines_that_do_not_fit_writes_nothing_and_returns_what_it_read(
+    make_lines, line_count, products_to_reject
+):
     # given
-    now = timezone.now()
-    values = {
-        "order_id": uuid.uuid4(),
-        "status": Reservation.Status.RESERVED,
-        "currency": "EUR",
-        "reason": None,
-        "created_at": now,
-        "updated_at": now,
-    }
-    lines = [
-        {"product_id": 10 + number, "quantity": 2 + number, "unit_price": Decimal("1.25") * (number + 1)}
-        for number in range(line_count)
-    ]
+    products = products_to_reject
+    stock_before = dict(Stock.objects.values_list("product_id", "available"))
+    lines = make_lines(**products)
 
     # when
-    [(reservation_id,)] = execute(
-        reservation_queries.RESERVATION_INSERT,
-        [
-            *(values[name] for name in reservation_queries.RESERVATION_INSERT_FIELDS),
-            *([line[name] for line in lines] for name in reservation_queries.LINE_FIELDS),
-        ],
-    )
+    _existing, made_id, locked = reserve(uuid.uuid4(), lines, now=timezone.now(), line_count=line_count)
 
     # then
-    reservation = Reservation.objects.get(id=reservation_id)
-    assert {name: getattr(reservation, name) for name in values} == values
-    stored_lines = ReservationLine.objects.filter(reservation=reservation).values(*reservation_queries.LINE_FIELDS)
-    assert list(stored_lines) == lines
+    assert made_id is None
+    assert not Reservation.objects.exists()
+    assert not ReservationLine.objects.exists()
+    assert dict(Stock.objects.values_list("product_id", "available")) == stock_before
+    stocked = sorted(product.id for product in products.values() if product.id in lines and product.id in stock_before)
+    assert locked == [pricing_row(Product(id=product_id), stock_before[product_id]) for product_id in stocked]

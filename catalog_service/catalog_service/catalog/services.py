@@ -9,16 +9,14 @@ For the order saga (which runs in this service's Celery worker):
 - ``stock_adjust(product_id=, delta=)`` changes one product's available quantity by ``delta`` with a
   conditional update (never below zero) and returns the new quantity;
 - ``stock_adjust_many(deltas=)`` does the same for several products, all or none, locking rows in
-  ascending product id order so concurrent callers never deadlock;
-- ``stock_lock_for_pricing(product_ids=)`` then ``stock_adjust_locked(deltas=, locked=)`` split that in two
-  for a caller (a reservation) that must check prices before it takes stock: the lock, in the same order,
-  also reads the current prices;
+  ascending product id order so concurrent callers never deadlock (a release of a reservation);
 - ``catalog.selectors.products_get_for_pricing(product_ids=)`` gives current prices.
-Every stock service invalidates the public cache when its transaction commits.
+A reservation takes its stock in ``reservations.queries.RESERVATION_RESERVE``, one statement with the
+reservation, which locks the rows in the same order. Every stock write invalidates the public cache when its
+transaction commits.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
@@ -32,7 +30,6 @@ from catalog_service.catalog import queries
 from catalog_service.catalog.category_tree import category_descendant_ids
 from catalog_service.catalog.models import Category, Product, Stock
 from catalog_service.catalog.public_cache import catalog_changed
-from catalog_service.catalog.selectors import PRODUCT_ID_MAX, ProductPrice
 from common.errors import ConflictError
 
 # The models with unique, user-chosen fields (slug, sku) that _save_unique saves.
@@ -227,63 +224,6 @@ def stock_adjust_many(*, deltas: Mapping[int, int]) -> dict[int, int]:
             catalog_changed()
     if shortage is not None:
         raise InsufficientStock(product_id=shortage, available=locked.get(shortage), requested_delta=deltas[shortage])
-    return new_quantities
-
-
-@dataclass(frozen=True)
-class LockedStock:
-    """A product's stock row, locked until the transaction ends, with the product's current price."""
-
-    available: int
-    product: ProductPrice
-
-
-def stock_lock_for_pricing(*, product_ids: Iterable[int]) -> dict[int, LockedStock]:
-    """Lock the stock rows of ``product_ids`` until the transaction ends; return them with their products' prices.
-
-    For the reservation of an order, which must check the products before it takes their stock (with
-    ``stock_adjust_locked``). The rows are locked in ascending product id order, as in ``stock_adjust_many``,
-    so concurrent callers cannot deadlock; product rows are read, never locked. One raw statement
-    (``queries.STOCK_LOCK_FOR_PRICING``) where the ORM would need two, each costing several times the statement
-    itself in Python: this runs in every order.
-    Products that do not exist or have no stock row are absent from the result.
-    """
-    if not connection.in_atomic_block:
-        raise RuntimeError("stock_lock_for_pricing() must run inside transaction.atomic(): its locks last until commit")
-    wanted = sorted({product_id for product_id in product_ids if 0 < product_id <= PRODUCT_ID_MAX})
-    if not wanted:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(queries.STOCK_LOCK_FOR_PRICING, [wanted])
-        rows = cursor.fetchall()
-    return {
-        product_id: LockedStock(
-            available=available,
-            product=ProductPrice(
-                product_id=product_id, sku=sku, name=name, price=price, currency=currency, is_active=is_active
-            ),
-        )
-        for product_id, sku, name, price, currency, is_active, available in rows
-    }
-
-
-def stock_adjust_locked(*, deltas: Mapping[int, int], locked: Mapping[int, LockedStock]) -> dict[int, int]:
-    """``stock_adjust_many`` for rows this transaction locked with ``stock_lock_for_pricing``: one UPDATE.
-
-    ``locked`` is what that lock returned: the quantities are checked against it, so the rows must still be
-    locked (same transaction). Raises ``InsufficientStock`` like ``stock_adjust_many``, before any change, so
-    the caller's transaction stays usable.
-    """
-    available = {product_id: stock.available for product_id, stock in locked.items()}
-    shortage = _first_shortage(deltas=deltas, available=available)
-    if shortage is not None:
-        raise InsufficientStock(
-            product_id=shortage, available=available.get(shortage), requested_delta=deltas[shortage]
-        )
-    if not deltas:
-        return {}
-    new_quantities = _stock_apply(deltas={product_id: deltas[product_id] for product_id in sorted(deltas)})
-    catalog_changed()
     return new_quantities
 
 

@@ -1,16 +1,17 @@
 """The catalog side of the order saga: reserve every line of an order or none; release a reservation.
 
-Stock changes go through ``catalog.services``: the stock rows are locked in
-ascending product id order (``stock_lock_for_pricing`` for a reservation,
-``stock_adjust_many`` for a release) and checked before one UPDATE takes or
-gives back every line, so concurrent reservations never oversell (and the
-CHECK ``available >= 0`` backs that up) and never deadlock.
+The stock rows are locked in ascending product id order (by
+``queries.RESERVATION_RESERVE`` for a reservation, ``catalog.services.stock_adjust_many``
+for a release) and checked before one UPDATE takes or gives back every line,
+so concurrent reservations never oversell (and the CHECK ``available >= 0``
+backs that up) and never deadlock.
 
-A reservation runs once per order, so its common path is five statements,
-none built by the ORM (whose Python costs several times each statement): the
-order's reservation, looked up and locked; the stock rows, locked with their
-prices; the stock UPDATE; the reservation with its lines in one INSERT; the
-outbox answer.
+A reservation runs once per order, so its common path is two statements, none
+built by the ORM (whose Python costs several times each statement): the whole
+reservation (``queries.RESERVATION_RESERVE``: the order's reservation looked up
+and locked, the stock locked with the prices, checked, taken, the reservation
+inserted with its lines), and the outbox answer. A rejection is rare: the
+reason is worked out here from what that statement read, then recorded.
 
 Both services run in the message handler's transaction, together with the
 inbox row and the outbox answer. They are safe to run twice for one order: a
@@ -21,7 +22,7 @@ releases nothing more and answers again.
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypedDict
@@ -29,13 +30,9 @@ from typing import Any, TypedDict
 from django.db import connection
 from django.utils import timezone
 
-from catalog_service.catalog.selectors import products_get_for_pricing
-from catalog_service.catalog.services import (
-    InsufficientStock,
-    stock_adjust_locked,
-    stock_adjust_many,
-    stock_lock_for_pricing,
-)
+from catalog_service.catalog.public_cache import catalog_changed
+from catalog_service.catalog.selectors import PRODUCT_ID_MAX, ProductPrice, products_get_for_pricing
+from catalog_service.catalog.services import stock_adjust_many
 from catalog_service.reservations import queries
 from catalog_service.reservations.models import Reservation
 from common.messaging import outbox
@@ -81,99 +78,91 @@ def reservation_reserve(*, order_id: uuid.UUID, lines: list[RequestedLine]) -> R
     inactive, when the products are priced in different currencies, or when a
     product has not enough stock.
     """
-    existing = _reservation_get_locked(order_id=order_id)
-    if existing is not None:
-        logger.info("order %s already has a %s reservation: answering again", order_id, existing.status)
-        _answer(existing)
-        return existing
     now = timezone.now()
     quantities = {line["product_id"]: line["quantity"] for line in lines}
-    locked = stock_lock_for_pricing(product_ids=quantities)
-    products = {product_id: stock.product for product_id, stock in locked.items()}
-    if len(products) < len(quantities):
-        # Unknown, or without a stock row: the product table tells which (rare, so a second query is fine).
-        products |= products_get_for_pricing(product_ids=quantities.keys() - products.keys())
-    reason = None
-    for product_id in sorted(quantities):
-        product = products.get(product_id)
-        if product is None:
-            reason = f"Product {product_id} does not exist."
-        elif not product.is_active:
-            reason = f"Product {product_id} ({product.name}) is not available."
-        if reason:
-            break
-    currencies = {product.currency for product in products.values()}
-    if reason is None and len(currencies) > 1:
-        reason = "Products priced in different currencies cannot be ordered together."
-    if reason is None:
-        try:
-            stock_adjust_locked(
-                deltas={product_id: -quantity for product_id, quantity in quantities.items()}, locked=locked
-            )
-        except InsufficientStock as shortage:
-            reason = (
-                f"Not enough stock for product {shortage.product_id} ({products[shortage.product_id].name}): "
-                f"{shortage.available or 0} available, {quantities[shortage.product_id]} requested."
-            )
-    if reason is not None:
-        reservation = _reservation_insert(
-            order_id=order_id, status=Reservation.Status.REJECTED, reason=reason, lines=[], now=now
+    wanted = {product_id: quantity for product_id, quantity in quantities.items() if 0 < product_id <= PRODUCT_ID_MAX}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            queries.RESERVATION_RESERVE,
+            [order_id, now, len(quantities), Reservation.Status.RESERVED, list(wanted), list(wanted.values())],
         )
+        rows = cursor.fetchall()
+    # Each row: the order's reservation's fields, the new reservation's id, a locked product (queries).
+    made_at = len(queries.RESERVATION_FIELDS)
+    existing, made_id = rows[0][:made_at], rows[0][made_at]
+    if existing[0] is not None:
+        reservation = Reservation.from_db(connection.alias, queries.RESERVATION_FIELDS, existing)
+        logger.info("order %s already has a %s reservation: answering again", order_id, reservation.status)
         _answer(reservation)
         return reservation
-    reserved_lines: list[ReservedLine] = [
-        {"product_id": product_id, "quantity": quantities[product_id], "unit_price": products[product_id].price}
-        for product_id in sorted(quantities)
-    ]
-    reservation = _reservation_insert(
-        order_id=order_id, status=Reservation.Status.RESERVED, currency=currencies.pop(), lines=reserved_lines, now=now
+    locked = [row[made_at + 1 :] for row in rows if row[made_at + 1] is not None]
+    products = {
+        product_id: ProductPrice(
+            product_id=product_id, sku=sku, name=name, price=price, currency=currency, is_active=is_active
+        )
+        for product_id, sku, name, price, currency, is_active, _ in locked
+    }
+    if made_id is not None:
+        catalog_changed()
+        reserved_lines: list[ReservedLine] = [
+            {"product_id": product_id, "quantity": quantities[product_id], "unit_price": products[product_id].price}
+            for product_id in sorted(quantities)
+        ]
+        currency = products[min(products)].currency  # (one currency for all: the statement checked)
+        reservation = _reservation_made(reservation_id=made_id, order_id=order_id, currency=currency, now=now)
+        _answer(reservation, reserved_lines)
+        return reservation
+    available = {product_id: available for product_id, *_, available in locked}
+    reason = _rejection_reason(quantities=quantities, products=products, available=available)
+    # Rare, so the ORM's INSERT; a concurrent reservation of the same order breaks the unique ``order_id``:
+    # the message fails, and its retry answers with that one.
+    reservation = Reservation.objects.create(
+        order_id=order_id, status=Reservation.Status.REJECTED, reason=reason, created_at=now, updated_at=now
     )
-    _answer(reservation, reserved_lines)
+    _answer(reservation)
     return reservation
 
 
-def _reservation_get_locked(*, order_id: uuid.UUID) -> Reservation | None:
-    """The order's reservation, locked until commit (a concurrent release waits for us), or None.
+def _rejection_reason(
+    *, quantities: Mapping[int, int], products: dict[int, ProductPrice], available: Mapping[int, int]
+) -> str:
+    """Why the lines ``quantities`` cannot be reserved, given the ``products`` with a stock row and their
+    ``available`` quantities, as ``queries.RESERVATION_RESERVE`` read them when it found they do not fit.
 
-    A raw query: every order asks, and almost every one finds nothing.
+    The first problem by product id: unknown or inactive; then mixed currencies; then the first line short
+    of stock. The rules are that statement's verdict, told in words.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(queries.RESERVATION_GET_LOCKED, [order_id])
-        row = cursor.fetchone()
-    return None if row is None else Reservation.from_db(connection.alias, queries.RESERVATION_FIELDS, row)
+    if len(products) < len(quantities):
+        # Unknown, or without a stock row: the product table tells which (rare, so a second query is fine).
+        products = products | products_get_for_pricing(product_ids=quantities.keys() - products.keys())
+    for product_id in sorted(quantities):
+        product = products.get(product_id)
+        if product is None:
+            return f"Product {product_id} does not exist."
+        if not product.is_active:
+            return f"Product {product_id} ({product.name}) is not available."
+    if len({product.currency for product in products.values()}) > 1:
+        return "Products priced in different currencies cannot be ordered together."
+    for product_id in sorted(quantities):
+        if available.get(product_id, 0) < quantities[product_id]:
+            return (
+                f"Not enough stock for product {product_id} ({products[product_id].name}): "
+                f"{available.get(product_id, 0)} available, {quantities[product_id]} requested."
+            )
+    raise RuntimeError(f"lines {dict(quantities)} refused without a reason")  # (the rules above disagree)
 
 
-def _reservation_insert(
-    *,
-    order_id: uuid.UUID,
-    status: str,
-    lines: Sequence[Mapping[str, Any]],  # ReservedLines, read by column name (queries.LINE_FIELDS)
-    now: datetime,
-    currency: str | None = None,
-    reason: str | None = None,
-) -> Reservation:
-    """Insert the reservation and its ``lines`` in one statement, where the ORM needs two (and more Python).
-
-    The lines travel as three arrays, one per column, unnested into rows. A concurrent reservation of the
-    same order breaks the unique ``order_id``: the message fails, and its retry answers with that one.
-    """
+def _reservation_made(*, reservation_id: int, order_id: uuid.UUID, currency: str, now: datetime) -> Reservation:
+    """The reservation ``queries.RESERVATION_RESERVE`` inserted, as if loaded: the values it wrote."""
     values: dict[str, Any] = {
+        "id": reservation_id,
         "order_id": order_id,
-        "status": status,
+        "status": Reservation.Status.RESERVED,
         "currency": currency,
-        "reason": reason,
+        "reason": None,
         "created_at": now,
         "updated_at": now,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(
-            queries.RESERVATION_INSERT,
-            [
-                *(values[name] for name in queries.RESERVATION_INSERT_FIELDS),
-                *([line[name] for line in lines] for name in queries.LINE_FIELDS),
-            ],
-        )
-        (values["id"],) = cursor.fetchone()
     return Reservation.from_db(
         connection.alias, queries.RESERVATION_FIELDS, [values[name] for name in queries.RESERVATION_FIELDS]
     )

@@ -3,12 +3,14 @@
 The saga through the real message handlers, commits and concurrency is in ``test_reservation_saga.py``.
 """
 
+import threading
 import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 
-from catalog_service.catalog.models import Stock
+from catalog_service.catalog.models import Product, Stock
 from catalog_service.reservations.models import Reservation
 from catalog_service.reservations.services import reservation_reserve
 from common.messaging.models import OutboxMessage
@@ -28,13 +30,13 @@ def answers() -> list[tuple[str, dict]]:
 
 
 @pytest.mark.parametrize("line_count", [1, 3])
-def test_a_reservation_costs_five_statements_whatever_the_number_of_lines(django_assert_num_queries, line_count):
+def test_a_reservation_costs_two_statements_whatever_the_number_of_lines(django_assert_num_queries, line_count):
     # given
     products = [ProductFactory(stock__available=10) for _ in range(line_count)]
 
-    # when: lock the order's reservation (none), lock the stock with prices, update it, insert the reservation
-    # with its lines, write the answer to the outbox
-    with django_assert_num_queries(5):
+    # when: the reservation (lock the order's reservation, none; lock the stock with prices, take it; insert the
+    # reservation with its lines), then the answer to the outbox
+    with django_assert_num_queries(2):
         reservation = reserve(uuid.uuid4(), [(product.id, 2) for product in products])
 
     # then
@@ -49,7 +51,7 @@ def test_a_second_reserve_costs_three_statements_and_answers_with_the_recorded_l
     reserve(order_id, [(pen.id, 4)])
     [first_answer] = answers()
 
-    # when: the reservation, its lines, the answer
+    # when: the reservation (found and locked, nothing else), its lines, the answer
     with django_assert_num_queries(3):
         reservation = reserve(order_id, [(pen.id, 4)])
 
@@ -126,15 +128,9 @@ def test_the_reservation_returned_is_the_one_stored_with_its_lines_at_the_quoted
     ],
     ids=["not-enough-stock", "no-stock-row", "inactive", "unknown", "currencies"],
 )
-def test_a_rejection_takes_nothing_and_says_why(make_lines, make_reason):
+def test_a_rejection_takes_nothing_and_says_why(make_lines, make_reason, products_to_reject):
     # given
-    products = {
-        "pen": ProductFactory(stock__available=10),
-        "ink": ProductFactory(stock__available=3),
-        "hidden": ProductFactory(is_active=False, stock__available=10),
-        "unstocked": ProductFactory(stock=None),
-        "dollar": ProductFactory(currency="USD", stock__available=10),
-    }
+    products = products_to_reject
     stock_before = dict(Stock.objects.values_list("product_id", "available"))
     order_id = uuid.uuid4()
 
@@ -162,3 +158,38 @@ def test_a_repeated_request_for_a_rejected_order_answers_with_the_same_reason():
     assert reservation.status == Reservation.Status.REJECTED
     assert answers() == [first_answer, first_answer]
     assert Stock.objects.get(product=ink).available == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reservation_locks_the_stock_rows_not_the_products_until_the_transaction_ends():
+    # given
+    pen = ProductFactory(stock__available=7)
+    stock_locked, product_locked = [], []
+
+    def try_to_lock() -> None:
+        for model, filters, outcome in (
+            (Stock, {"product": pen}, stock_locked),
+            (Product, {"id": pen.id}, product_locked),
+        ):
+            try:
+                with transaction.atomic():
+                    list(model.objects.select_for_update(nowait=True).filter(**filters))
+                outcome.append(False)
+            except DatabaseError:
+                outcome.append(True)
+        connection.close()
+
+    # when: another connection tries while the reservation's transaction is open, then after it
+    with transaction.atomic():
+        reserve(uuid.uuid4(), [(pen.id, 2)])
+        other = threading.Thread(target=try_to_lock)
+        other.start()
+        other.join(timeout=30)
+    after = threading.Thread(target=try_to_lock)
+    after.start()
+    after.join(timeout=30)
+
+    # then
+    assert stock_locked == [True, False]
+    assert product_locked == [False, False]
+    assert Stock.objects.get(product=pen).available == 5

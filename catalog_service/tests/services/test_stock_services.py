@@ -1,12 +1,10 @@
 import threading
-from decimal import Decimal
 
 import pytest
-from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 
 from catalog_service.catalog import services
-from catalog_service.catalog.models import Product, Stock
-from catalog_service.catalog.selectors import ProductPrice
+from catalog_service.catalog.models import Stock
 from tests.factories import ProductFactory
 
 
@@ -108,97 +106,3 @@ def test_concurrent_takes_never_oversell():
     assert outcomes.count("refused") == 3
     assert Stock.objects.get(product=first).available == 0
     assert Stock.objects.get(product=second).available == 0
-
-
-@pytest.mark.django_db
-def test_stock_lock_for_pricing_reads_quantities_and_prices_in_one_query(django_assert_num_queries):
-    # given
-    pen = ProductFactory(price=Decimal("1.50"), stock__available=7)
-    hidden = ProductFactory(is_active=False, stock__available=2)
-    unstocked = ProductFactory(stock=None)
-
-    # when
-    with django_assert_num_queries(1):
-        locked = services.stock_lock_for_pricing(product_ids=[hidden.id, pen.id, unstocked.id, 999_999, 2**70])
-
-    # then: products without a stock row, unknown or not even possible ids are absent
-    assert list(locked) == [pen.id, hidden.id]
-    assert locked[pen.id] == services.LockedStock(
-        available=7,
-        product=ProductPrice(
-            product_id=pen.id, sku=pen.sku, name=pen.name, price=Decimal("1.50"), currency="EUR", is_active=True
-        ),
-    )
-    assert (locked[hidden.id].available, locked[hidden.id].product.is_active) == (2, False)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_stock_lock_for_pricing_refuses_to_run_outside_a_transaction():
-    pen = ProductFactory()
-
-    with pytest.raises(RuntimeError):
-        services.stock_lock_for_pricing(product_ids=[pen.id])
-
-
-@pytest.mark.django_db(transaction=True)
-def test_stock_lock_for_pricing_locks_the_stock_rows_not_the_products_until_the_transaction_ends():
-    # given
-    pen = ProductFactory(stock__available=7)
-    stock_locked, product_locked = [], []
-
-    def try_to_lock() -> None:
-        for model, filters, outcome in (
-            (Stock, {"product": pen}, stock_locked),
-            (Product, {"id": pen.id}, product_locked),
-        ):
-            try:
-                with transaction.atomic():
-                    list(model.objects.select_for_update(nowait=True).filter(**filters))
-                outcome.append(False)
-            except DatabaseError:
-                outcome.append(True)
-        connection.close()
-
-    # when: another connection tries while the lock is held, then after the transaction
-    with transaction.atomic():
-        services.stock_lock_for_pricing(product_ids=[pen.id])
-        other = threading.Thread(target=try_to_lock)
-        other.start()
-        other.join(timeout=30)
-    after = threading.Thread(target=try_to_lock)
-    after.start()
-    after.join(timeout=30)
-
-    # then
-    assert stock_locked == [True, False]
-    assert product_locked == [False, False]
-
-
-@pytest.mark.django_db
-def test_stock_adjust_locked_is_all_or_nothing_and_leaves_the_transaction_usable():
-    # given
-    plenty, scarce = ProductFactory(stock__available=10), ProductFactory(stock__available=1)
-    locked = services.stock_lock_for_pricing(product_ids=[plenty.id, scarce.id])
-
-    # when
-    with pytest.raises(services.InsufficientStock) as raised:
-        services.stock_adjust_locked(deltas={plenty.id: -4, scarce.id: -2}, locked=locked)
-
-    # then
-    assert (raised.value.product_id, raised.value.available) == (scarce.id, 1)
-    assert Stock.objects.get(product=plenty).available == 10
-    assert services.stock_adjust_locked(deltas={plenty.id: -4, scarce.id: -1}, locked=locked) == {
-        plenty.id: 6,
-        scarce.id: 0,
-    }
-
-
-@pytest.mark.django_db
-def test_stock_adjust_locked_of_a_product_it_did_not_lock_is_insufficient_stock():
-    unstocked = ProductFactory(stock=None)
-    locked = services.stock_lock_for_pricing(product_ids=[unstocked.id])
-
-    with pytest.raises(services.InsufficientStock) as raised:
-        services.stock_adjust_locked(deltas={unstocked.id: -1}, locked=locked)
-
-    assert raised.value.available is None

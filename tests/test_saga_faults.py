@@ -78,18 +78,19 @@ def notifications_refused(system) -> Iterator[None]:
 
 
 @contextmanager
-def reservation_inserts_held(system):
-    """While inside, a reservation runs until it inserts its reservation row, and waits there, transaction open.
+def reservation_answers_held(system):
+    """While inside, a reservation runs until it writes its answer to the outbox, and waits there, transaction
+    open.
 
-    The cluster admin holds catalog's reservation table in SHARE mode: reads pass, and so does the reservation's
-    ``SELECT ... FOR UPDATE`` of its order's row; its INSERT waits, after it has locked and updated the stock rows.
-    Yields the holder's backend pid (see ``waiting_on``); leaving releases the lock.
+    The cluster admin holds catalog's outbox table in SHARE mode: reads pass, and so does the reservation's one
+    statement (the stock locked and taken, the reservation inserted); the INSERT of its answer waits. Yields the
+    holder's backend pid (see ``waiting_on``); leaving releases the lock.
     """
     parts = urlsplit(system.admin_database_url)
     holder = psycopg2.connect(urlunsplit((parts.scheme, parts.netloc, f"/{system.database_name}", "", "")))
     try:
         with holder.cursor() as cursor:  # a transaction (not autocommit): the lock lasts until the rollback
-            cursor.execute("LOCK TABLE catalog.reservations_reservation IN SHARE MODE")
+            cursor.execute("LOCK TABLE catalog.messaging_outboxmessage IN SHARE MODE")
             cursor.execute("SELECT pg_backend_pid()")
             [(holder_pid,)] = cursor.fetchall()
         yield holder_pid
@@ -174,14 +175,15 @@ def test_a_worker_killed_mid_reservation_is_restarted_and_the_order_settles_once
     worker = system.processes["catalog-worker"]
     watcher = admin_connection(system)
     try:
-        with reservation_inserts_held(system) as holder_pid:
+        with reservation_answers_held(system) as holder_pid:
             response = shop.place([(product_id, 3)], user_id=TOKEN_ONLY_USERS + 22)
             assert response.status_code == 201
             [(reservation_backend, statement)] = deadline_poll(
-                lambda: waiting_on(watcher, holder_pid), timeout=20, what="the reservation to wait at its insert"
+                lambda: waiting_on(watcher, holder_pid), timeout=20, what="the reservation to wait at its answer"
             )
-            assert statement.startswith("WITH reservation AS (INSERT INTO")
+            assert statement.startswith('INSERT INTO "messaging_outboxmessage"')
             assert has_written_to(watcher, reservation_backend, "catalog.catalog_stock")
+            assert has_written_to(watcher, reservation_backend, "catalog.reservations_reservation")
 
             # when: the worker dies with the transaction open and the message unacknowledged
             os.kill(worker.popen.pid, signal.SIGKILL)
@@ -223,19 +225,19 @@ def test_a_worker_killed_mid_reservation_is_restarted_and_the_order_settles_once
 class HeldReservation:
     response: requests.Response  # the order's 201
     message: dict  # its catalog.reserve_stock message, as the broker holds it unacknowledged
-    backend: int  # the reservation's database backend, waiting at its insert
+    backend: int  # the reservation's database backend, waiting at its answer
     watcher: psycopg2.extensions.connection
     broker: redis.Redis
 
 
 @contextmanager
 def a_reservation_held(shop, *, product_id: int, quantity: int, user_id: int):
-    """An order placed while reservations wait at their insert: its reservation is mid-transaction and its
+    """An order placed while reservations wait at their answer: its reservation is mid-transaction and its
     message unacknowledged, until the block is left. ``watcher`` and ``broker`` stay open inside."""
     watcher = admin_connection(shop.system)
     broker = redis.Redis.from_url(shop.system.redis_url)
     try:
-        with reservation_inserts_held(shop.system) as holder_pid:
+        with reservation_answers_held(shop.system) as holder_pid:
             response = shop.place([(product_id, quantity)], user_id=user_id)
             [(backend, _)] = deadline_poll(
                 lambda: waiting_on(watcher, holder_pid), timeout=20, what="the reservation to wait"

@@ -37,6 +37,10 @@ SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = URL_PREFIX
 # A customer's order list is cached per user (orders_service.orders.list_cache), in the broker's Redis unless
 # CACHE_URL says otherwise.
 CACHES = shared.cache_settings(env, service=SERVICE_NAME)
+# A customer's read of that list starts no trace of their own (common.telemetry.tracing.QuietSampler): a trace of
+# each would cost more than the cached read. A read that carries a sampled traceparent is traced in its trace;
+# every read is still counted and timed (shop_http_*) and logged. Placing and cancelling orders are traced.
+TELEMETRY_QUIET_ROOTS = ["GET api/v1/orders/"]
 SPECTACULAR_SETTINGS = shared.spectacular_settings(service=SERVICE_NAME, description="Orders and the order saga.")
 
 ADMIN_ROLE_PERMISSIONS = {

@@ -35,6 +35,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -83,6 +84,14 @@ def _span_context(traceparent: str) -> trace.SpanContext | None:
         return None
     span_context = trace.get_current_span(_propagator.extract({"traceparent": traceparent})).get_span_context()
     return span_context if span_context.is_valid else None
+
+
+@contextmanager
+def untraced() -> Iterator[None]:
+    """Run the block without spans of the instrumentations (OpenTelemetry's ``suppress_instrumentation``): for
+    bookkeeping that runs once per message and tells an operator nothing a trace shows already."""
+    with suppress_instrumentation():
+        yield
 
 
 @contextmanager

@@ -187,3 +187,17 @@ def test_spans_go_to_the_traces_file_as_json_lines(tmp_path):
     assert child["links"] == [{"trace_id": parent_line["trace_id"], "span_id": parent_line["span_id"]}]
     assert child["status"] == "UNSET"
     assert child["duration_ms"] >= 0
+
+
+def request_span_recorded(name: str, *, within_a_trace: bool = False) -> bool:
+    """Whether this service's sampler (its ``TELEMETRY_QUIET_ROOTS``) records a request's span named ``name``,
+    started alone or, ``within_a_trace``, as the child of a caller's sampled span."""
+    from django.conf import settings
+
+    sampler = tracing.QuietSampler(ratio=1.0, quiet_roots=frozenset(settings.TELEMETRY_QUIET_ROOTS))
+    tracer = TracerProvider(sampler=sampler).get_tracer("test")
+    context = None
+    if within_a_trace:
+        caller = TracerProvider().get_tracer("caller").start_span("caller", kind=SpanKind.SERVER)
+        context = trace.set_span_in_context(caller)
+    return tracer.start_span(name, kind=SpanKind.SERVER, context=context).is_recording()

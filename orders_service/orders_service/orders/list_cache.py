@@ -30,7 +30,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -97,24 +97,19 @@ def serve_order_list_page(request: Request, *, user_id: int, build: Callable[[],
 
     ``build`` reads the database; errors it raises (an invalid filter, an unknown page) reach DRF as they are.
     """
-    return serve_versioned_page(
-        request,
-        version_key=_version_key(user_id),
-        page_key=_page_key(request, user_id=user_id),
-        build=build,
-        version_timeout=VERSION_TIMEOUT_SECONDS,
-        description="order list",
-        cache_control=CACHE_CONTROL,
-    )
+    return serve_versioned_page(request, build=build, description="order list", **_cached_as(request, user_id=user_id))
 
 
 def cached_order_list_page(request: HttpRequest, *, user_id: int, allow: str) -> HttpResponse | None:
     """``user_id``'s current cached order list page (or its 304), or None: for an answer before DRF's dispatch."""
-    return cached_page(
-        request,
-        version_key=_version_key(user_id),
-        page_key=_page_key(request, user_id=user_id),
-        version_timeout=VERSION_TIMEOUT_SECONDS,
-        cache_control=CACHE_CONTROL,
-        allow=allow,
-    )
+    return cached_page(request, allow=allow, **_cached_as(request, user_id=user_id))
+
+
+def _cached_as(request: HttpRequest | Request, *, user_id: int) -> dict[str, Any]:
+    """Where and how ``user_id``'s page for ``request`` is cached: the same for a read through DRF and before it."""
+    return {
+        "version_key": _version_key(user_id),
+        "page_key": _page_key(request, user_id=user_id),
+        "version_timeout": VERSION_TIMEOUT_SECONDS,
+        "cache_control": CACHE_CONTROL,
+    }

@@ -218,7 +218,7 @@ def stock_adjust_many(*, deltas: Mapping[int, int]) -> dict[int, int]:
             .order_by("product_id")
             .values_list("product_id", "available")
         )
-        shortage = _first_shortage(deltas=deltas, available=locked)
+        shortage = first_shortage(deltas=deltas, available=locked)
         if shortage is None:
             new_quantities = _stock_apply(deltas={product_id: deltas[product_id] for product_id in product_ids})
             catalog_changed()
@@ -227,7 +227,7 @@ def stock_adjust_many(*, deltas: Mapping[int, int]) -> dict[int, int]:
     return new_quantities
 
 
-def _first_shortage(*, deltas: Mapping[int, int], available: Mapping[int, int]) -> int | None:
+def first_shortage(*, deltas: Mapping[int, int], available: Mapping[int, int]) -> int | None:
     """The first product, by id, that has no stock row or would go below zero; None if every change fits."""
     return next(
         (

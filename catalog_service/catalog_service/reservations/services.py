@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from catalog_service.catalog.public_cache import catalog_changed
 from catalog_service.catalog.selectors import PRODUCT_ID_MAX, ProductPrice, products_get_for_pricing
-from catalog_service.catalog.services import stock_adjust_many
+from catalog_service.catalog.services import first_shortage, stock_adjust_many
 from catalog_service.reservations import queries
 from catalog_service.reservations.models import Reservation
 from common.messaging import outbox
@@ -143,12 +143,14 @@ def _rejection_reason(
             return f"Product {product_id} ({product.name}) is not available."
     if len({product.currency for product in products.values()}) > 1:
         return "Products priced in different currencies cannot be ordered together."
-    for product_id in sorted(quantities):
-        if available.get(product_id, 0) < quantities[product_id]:
-            return (
-                f"Not enough stock for product {product_id} ({products[product_id].name}): "
-                f"{available.get(product_id, 0)} available, {quantities[product_id]} requested."
-            )
+    short = first_shortage(
+        deltas={product_id: -quantity for product_id, quantity in quantities.items()}, available=available
+    )
+    if short is not None:
+        return (
+            f"Not enough stock for product {short} ({products[short].name}): "
+            f"{available.get(short, 0)} available, {quantities[short]} requested."
+        )
     raise RuntimeError(f"lines {dict(quantities)} refused without a reason")  # (the rules above disagree)
 
 

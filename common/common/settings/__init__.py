@@ -84,6 +84,8 @@ def database_settings(env: environ.Env, *, service: str, schema: str) -> dict[st
     so the three services' test runs never share one.
     """
     config: dict[str, Any] = env.db_url("DATABASE_URL")
+    # Django's PostgreSQL backend with a health check that makes no round trip (common/database/postgresql).
+    config["ENGINE"] = "common.database.postgresql"
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
     config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)

@@ -23,6 +23,11 @@ from redis.sentinel import MasterNotFoundError, SentinelConnectionPool
 
 from common import redis_servers
 from common.health import checks
+from common_testing.database import (
+    test_a_connection_the_server_closed_is_not_usable_and_the_next_query_reconnects,
+    test_a_connection_with_a_message_waiting_is_checked_with_a_query_and_stays_usable,
+    test_an_idle_healthy_connection_is_usable_without_a_round_trip,
+)
 from common_testing.library_patches import (
     test_a_claimed_delivery_is_recorded_in_redis_by_the_claim_alone,
     test_kombu_patches_are_installed,
@@ -57,6 +62,10 @@ __all__ = [
     "test_outbox_mark_sent_marks_an_unsent_row_once_without_waiting_for_the_disk",
     "test_patched_internals_are_the_code_the_patches_were_checked_against",
     "test_patched_libraries_are_the_versions_the_patches_were_checked_against",
+    # common.database.postgresql: the health check without a round trip.
+    "test_a_connection_the_server_closed_is_not_usable_and_the_next_query_reconnects",
+    "test_a_connection_with_a_message_waiting_is_checked_with_a_query_and_stays_usable",
+    "test_an_idle_healthy_connection_is_usable_without_a_round_trip",
     # common.telemetry: request ids, log lines, the trace context of an outbox row, sampling, export.
     "test_a_failing_span_export_is_dropped_and_counted_never_raised",
     "test_a_log_line_is_one_json_object_with_the_contract_fields",

@@ -142,6 +142,15 @@ def test_an_order_placed_and_cancelled_is_one_trace_across_the_three_services_an
     assert not [span for span in spans(shop.system) if "BRPOP" in span["name"]]
     assert [span["name"] for span in found if span["name"].startswith("apply_async/")]
     assert not [span for span in found if "sent_at" in span["attributes"].get("db.statement", "")]
+    # each outbox write is a span of the step that wrote it: the POST, the reservation, the confirmation, the
+    # cancel, the release and the release's answer
+    statements = [span["attributes"].get("db.statement", "") for span in found]
+    assert sum("INSERT INTO \"messaging_outboxmessage\"" in statement for statement in statements) == 6
+    # bookkeeping makes no span (the inbox row, the cached pages' versions); each delivery's span says what
+    # became of it
+    assert not [statement for statement in statements if "messaging_inboxmessage" in statement]
+    assert not [span for span in found if span["name"] == "SET"]
+    assert {span["attributes"].get("outcome") for span in found if span["name"].startswith("run/")} == {"applied"}
 
     # and: the request id is on the log lines of the request and of every message it caused, in all three services
     def logged_with_request_id(process: str) -> list[dict]:

@@ -25,6 +25,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from common import kombu_redis_patches
+from common.telemetry import tracing
 
 logger = logging.getLogger(__name__)
 _renderer = JSONRenderer()
@@ -66,6 +67,14 @@ def _current_version_and_page(
     if page is not None and page[0] == version and len(page) == 3:  # (version, body, etag)
         return version, (page[1], page[2])
     return version, None
+
+
+def version_replace(version_key: str, *, timeout: int | None) -> None:
+    """Replace the version under ``version_key`` with a new random one: every page cached at the old one is stale
+    now. Bookkeeping of every change, so it makes no span (the change's own spans are the trace's record); a
+    failure raises ``RedisError``."""
+    with tracing.untraced():
+        cache.set(version_key, uuid.uuid4().hex, timeout=timeout)
 
 
 def strong_etag(body: bytes) -> str:

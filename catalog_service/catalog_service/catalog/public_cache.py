@@ -27,11 +27,9 @@ its Redis database with the Celery broker.
 
 import hashlib
 import logging
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
@@ -43,7 +41,7 @@ from rest_framework.views import APIView
 
 from common.auth.authentication import bearer_user
 from common.auth.permissions import CATALOG_MANAGER, has_role
-from common.cache import answerable_before_dispatch, cached_page, serve_versioned_page
+from common.cache import answerable_before_dispatch, cached_page, serve_versioned_page, version_replace
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +51,7 @@ VERSION_KEY = "public-catalog:version"
 def catalog_version_bump() -> None:
     """Make every cached public page stale now."""
     try:
-        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version_replace(VERSION_KEY, timeout=None)
     except RedisError:
         logger.exception("could not bump the public catalogue version; cached pages may be stale until they expire")
 

@@ -59,8 +59,12 @@ def parse_envelope(*, contract: Contract, message: object) -> tuple[uuid.UUID, J
 
 
 def inbox_accept(*, message_id: uuid.UUID, name: str) -> bool:
-    """Record ``message_id`` in the inbox in the current transaction; False if it was applied already."""
-    return queries.inbox_insert(message_id=message_id, name=name, processed_at=timezone.now())
+    """Record ``message_id`` in the inbox in the current transaction; False if it was applied already.
+
+    Bookkeeping of every delivery, so it makes no span: the task's span carries the outcome (``outcome``:
+    applied, duplicate, parked, retried)."""
+    with tracing.untraced():
+        return queries.inbox_insert(message_id=message_id, name=name, processed_at=timezone.now())
 
 
 def retry_countdown(*, attempt: int) -> float:
@@ -94,8 +98,10 @@ def consume(*, task: Task[..., str], contract: Contract, handler: Handler, messa
             outcome = _consume(task=task, contract=contract, handler=handler, message=message)
         except Retry:
             metrics.message_consumed(message=contract.name, outcome="retried")
+            tracing.set_attributes(outcome="retried")
             raise
         metrics.message_consumed(message=contract.name, outcome=_OUTCOMES[outcome])
+        tracing.set_attributes(outcome=_OUTCOMES[outcome])
         return outcome
 
 

@@ -28,11 +28,9 @@ its Redis database with the Celery broker.
 import functools
 import hashlib
 import logging
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete
@@ -41,7 +39,7 @@ from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.cache import cached_page, serve_versioned_page
+from common.cache import cached_page, serve_versioned_page, version_replace
 
 if TYPE_CHECKING:
     from orders_service.orders.models import Order
@@ -63,7 +61,7 @@ def _version_key(user_id: int) -> str:
 def order_list_version_bump(*, user_id: int) -> None:
     """Make every cached page of ``user_id``'s order list stale now."""
     try:
-        cache.set(_version_key(user_id), uuid.uuid4().hex, timeout=VERSION_TIMEOUT_SECONDS)
+        version_replace(_version_key(user_id), timeout=VERSION_TIMEOUT_SECONDS)
     except RedisError:
         logger.exception("could not bump the order list version of user %s; cached pages may be stale", user_id)
 

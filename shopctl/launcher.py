@@ -462,14 +462,22 @@ class System:
         """The running gateway over the web replicas ``scale`` says now, as ``up --scale`` does it: the configuration
         written again and HAProxy's master told to read it (no connection dropped); returns once the gateway
         balances over exactly these replicas, each of them up."""
+        if self.write_gateway_config():
+            os.kill(self.processes["gateway"].popen.pid, gateway.RELOAD_SIGNAL)
+        self.wait_until_the_gateway_balances()
+
+    def wait_until_the_gateway_balances(self, *, timeout: float = 30) -> None:
+        """Return once the gateway balances over exactly the web replicas ``scale`` says, each of them up: its
+        health checks find a server down after a dependency's outage, and up again only after two passing checks
+        (``shopctl.gateway``), seconds after the server itself is ready again."""
         expected = {
             gateway.server_name(service, replica)
             for service in SERVICES
             for replica in range(1, self.replicas(process(service, "web")) + 1)
         }
-        if self.write_gateway_config():
-            os.kill(self.processes["gateway"].popen.pid, gateway.RELOAD_SIGNAL)
-        wait_for(lambda: self.gateway_servers_up() == expected, timeout=30, what=f"the gateway over {sorted(expected)}")
+        wait_for(
+            lambda: self.gateway_servers_up() == expected, timeout=timeout, what=f"the gateway over {sorted(expected)}"
+        )
 
     def gateway_servers_up(self) -> set[str]:
         """The web replicas the gateway's worker that answers balances over and finds up (its exporter's

@@ -41,6 +41,13 @@ def assert_common_error(response: requests.Response, status: int, code: str) -> 
     }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def gateway_balancing_over_every_web_server(system):
+    """These tests start from a gateway that balances over every web server: a fault test before them may have
+    stopped a dependency, and the gateway marks a server up again two health checks after it is ready."""
+    system.wait_until_the_gateway_balances()
+
+
 # ---------------------------------------------------------------- routes
 
 

@@ -97,12 +97,16 @@ def consume(*, task: Task[..., str], contract: Contract, handler: Handler, messa
         try:
             outcome = _consume(task=task, contract=contract, handler=handler, message=message)
         except Retry:
-            metrics.message_consumed(message=contract.name, outcome="retried")
-            tracing.set_attributes(outcome="retried")
+            _outcome_recorded(message=contract.name, outcome="retried")
             raise
-        metrics.message_consumed(message=contract.name, outcome=_OUTCOMES[outcome])
-        tracing.set_attributes(outcome=_OUTCOMES[outcome])
+        _outcome_recorded(message=contract.name, outcome=_OUTCOMES[outcome])
         return outcome
+
+
+def _outcome_recorded(*, message: str, outcome: str) -> None:
+    """What became of a delivery: counted (shop_messages_consumed_total) and on its task's span."""
+    metrics.message_consumed(message=message, outcome=outcome)
+    tracing.set_attributes(outcome=outcome)
 
 
 def _consume(*, task: Task[..., str], contract: Contract, handler: Handler, message: object) -> str:

@@ -89,6 +89,10 @@ def print_telemetry(telemetry: dict | None) -> None:
         f"  CPU per confirmed order at {telemetry['saga_rate']}/s: on {on['cpu_ms_per_confirmed_order']:.1f} ms,"
         f" off {off['cpu_ms_per_confirmed_order']:.1f} ms -> {telemetry['cpu_per_order_ratio'] - 1:+.0%}"
     )
+    on_programs, off_programs = on.get("cpu_ms_by_program", {}), off.get("cpu_ms_by_program", {})
+    print("    by program (ms an order, on / off; Prometheus runs with telemetry on only):")
+    for name in sorted(on_programs.keys() | off_programs.keys(), key=lambda name: -on_programs.get(name, 0.0)):
+        print(f"      {name:20} {on_programs.get(name, 0.0):6.2f} {off_programs.get(name, 0.0):6.2f}")
     print(
         f"  metrics alone: {micro['request_us']:.1f} us a request, {micro['saga_transition_us']:.1f} us a saga"
         f" transition, {micro['message_consumed_us']:.1f} us a consumed message, {micro['scrape_ms']:.1f} ms a scrape"

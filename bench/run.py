@@ -51,7 +51,14 @@ from shopctl.launcher import (  # noqa: E402
     start_system,
     wait_for,
 )
-from shopctl.processes import DEFAULT_WEB_SERVER, DEPLOYED, SERVICES, WebServer, process  # noqa: E402
+from shopctl.processes import (  # noqa: E402
+    DEFAULT_WEB_SERVER,
+    DEPLOYED,
+    PROCESSES_BY_NAME,
+    SERVICES,
+    WebServer,
+    process,
+)
 
 # The default (shopctl.processes.DEFAULT_WEB_SERVER, what `up`, the tests and compose.yaml run) was chosen from this
 # comparison; see README.
@@ -70,6 +77,7 @@ CUSTOMER_ID = 4242
 # last rounds were 401s).
 TOKEN_REUSE_SECONDS = 180
 MANAGER_ID = 1
+PROMETHEUS = PROCESSES_BY_NAME["prometheus"].name
 
 
 def revalidating(url: str, headers: dict | None = None) -> dict:
@@ -105,6 +113,16 @@ class Run:
         print(f"starting the system ({self.system.web_server.label}) ...", flush=True)
         create_database(self.system.admin_database_url, self.system.database_name)
         start_system(self.system)
+        self.restart_prometheus()
+
+    def restart_prometheus(self) -> None:
+        """Prometheus as ``up`` runs it (every process scraped every ``monitor.SCRAPE_INTERVAL_SECONDS``), started
+        again after processes restart (a worker serves its metrics on a new port); not run with telemetry off.
+        What it and the scrapes cost counts in every figure, its memory too."""
+        if PROMETHEUS in self.system.processes:
+            self.system.stop(PROMETHEUS)
+        if self.system.telemetry:
+            self.system.start_prometheus()
 
     def stop(self) -> None:
         self.system.stop_all()
@@ -138,6 +156,7 @@ class Run:
             self.system.start_kind(kind)
         for service in SERVICES:
             self.system.wait_until_ready(service, timeout=60)
+        self.restart_prometheus()
 
     # ------------------------------------------------------------------ data
 
@@ -328,6 +347,7 @@ class Run:
                     self.system.start_kind(worker, replica=replica)
                 elif replica > count and name in self.system.processes:
                     self.system.stop(name)
+        self.restart_prometheus()
         time.sleep(2)  # a new worker connects to Redis and Postgres before it takes work
 
     def measure_worker_replicas(self) -> None:

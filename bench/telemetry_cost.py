@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import timeit
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,8 @@ def measure(run: Run, *, rounds: int, http_seconds: int, saga_seconds: int, rate
     catalog = run.system.urls["catalog_service"]
     product_list = f"{catalog}/api/v1/products/?page_size=20"
     order = [True, False] if rounds == 1 else [True, False, False, True] * (rounds // 2)
-    totals = {setting: {"requests": 0, "seconds": 0.0, "cpu_ms": 0.0, "confirmed": 0} for setting in (True, False)}
+    totals = {setting: {"requests": 0, "seconds": 0.0, "confirmed": 0} for setting in (True, False)}
+    cpu_ms: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}  # by program
     for telemetry in order:
         run.use_telemetry(telemetry)
         label = "on" if telemetry else "off"
@@ -47,7 +49,7 @@ def measure(run: Run, *, rounds: int, http_seconds: int, saga_seconds: int, rate
         total["requests"] += http.requests
         total["seconds"] += http.seconds
         total["confirmed"] += saga.confirmed
-        total["cpu_ms"] += sum(saga.cpu_ms_per_order.values()) * saga.confirmed
+        cpu_ms[telemetry].update({name: ms * saga.confirmed for name, ms in saga.cpu_ms_per_order.items()})
         print(
             f"  telemetry {label}: product list {http.requests_per_second:.0f}/s,"
             f" CPU per confirmed order {sum(saga.cpu_ms_per_order.values()):.1f} ms",
@@ -57,7 +59,8 @@ def measure(run: Run, *, rounds: int, http_seconds: int, saga_seconds: int, rate
     figures = {
         ("on" if setting else "off"): {
             "product_list_per_second": total["requests"] / total["seconds"] if total["seconds"] else 0.0,
-            "cpu_ms_per_confirmed_order": total["cpu_ms"] / total["confirmed"] if total["confirmed"] else 0.0,
+            "cpu_ms_per_confirmed_order": cpu_ms[setting].total() / max(total["confirmed"], 1),
+            "cpu_ms_by_program": {name: ms / max(total["confirmed"], 1) for name, ms in cpu_ms[setting].items()},
             "confirmed": total["confirmed"],
         }
         for setting, total in totals.items()

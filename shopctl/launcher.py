@@ -527,8 +527,9 @@ class System:
         wait_for(listening, timeout=20, what="the gateway")
         return started
 
-    def start_prometheus(self, *, scrape_interval_seconds: float = 1) -> str:
-        """Prometheus on a free port, scraping every process started so far; returns its base URL."""
+    def start_prometheus(self, *, scrape_interval_seconds: float = monitor.SCRAPE_INTERVAL_SECONDS) -> str:
+        """Prometheus on a free port, scraping every process running now (as ``up``'s, unless told otherwise);
+        returns its base URL. Started again after processes restart, it scrapes their new metrics ports."""
         targets = [
             monitor.Target(job=kind.name, instance=replica_name(kind, replica), address=address)
             for kind in PROCESSES_BY_NAME.values()

@@ -23,6 +23,10 @@ from shopctl.processes import ProcessKind
 RULES_DIR = infrastructure.ROOT / "deploy" / "prometheus"
 RULE_FILES = (RULES_DIR / "alerts.yml",)
 RULE_TESTS = (RULES_DIR / "alerts.test.yml",)
+# How often Prometheus scrapes every process and evaluates the rules: ``up``'s, compose's (its prometheus.compose.yml,
+# held to this by tests/test_telemetry_config.py) and the benchmark's, which measures what the scrapes cost. The
+# rules' windows (1 min and up) hold four samples or more.
+SCRAPE_INTERVAL_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def empty_multiprocess_dir(environment: Mapping[str, str]) -> None:
         Path(directory).mkdir(parents=True)
 
 
-def render(targets: Iterable[Target], *, scrape_interval_seconds: float = 5) -> str:
+def render(targets: Iterable[Target], *, scrape_interval_seconds: float = SCRAPE_INTERVAL_SECONDS) -> str:
     """prometheus.yml: one job per process kind, one target per replica, the alert rules of deploy/prometheus/."""
     jobs: dict[str, list[Target]] = {}
     for target in targets:
@@ -84,6 +88,8 @@ def render(targets: Iterable[Target], *, scrape_interval_seconds: float = 5) -> 
     return json.dumps(config, indent=2) + "\n"
 
 
-def write_config(path: Path, targets: Iterable[Target], *, scrape_interval_seconds: float = 5) -> None:
+def write_config(
+    path: Path, targets: Iterable[Target], *, scrape_interval_seconds: float = SCRAPE_INTERVAL_SECONDS
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(targets, scrape_interval_seconds=scrape_interval_seconds))

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from common.telemetry.metrics import EXPORTED_NAMES, GAUGES
+from shopctl.monitor import SCRAPE_INTERVAL_SECONDS
 from shopctl.processes import CONTAINER_SITE, DEPLOYED
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,6 +106,12 @@ def test_compose_prometheus_scrapes_every_described_process_where_it_serves_its_
         ports = {"port": kind.port(CONTAINER_SITE), "exporter": CONTAINER_SITE.gateway.metrics_port}
         port = ports.get(kind.metrics, 9100)
         assert discovery == [{"names": [kind.name], "type": "A", "port": port}], kind.name
+
+
+def test_compose_prometheus_scrapes_as_often_as_ups():
+    config = yaml.safe_load(COMPOSE_PROMETHEUS.read_text())["global"]
+    interval = f"{SCRAPE_INTERVAL_SECONDS:g}s"
+    assert (config["scrape_interval"], config["evaluation_interval"]) == (interval, interval)
 
 
 def test_compose_gives_workers_and_the_scheduler_the_port_prometheus_scrapes():

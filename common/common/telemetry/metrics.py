@@ -53,6 +53,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from common import telemetry
+
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
@@ -61,7 +63,7 @@ logger = logging.getLogger(__name__)
 # No ``*_created`` series: they are not in the contract, and the multiprocess mode of the web servers has none.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
-ENABLED = os.environ.get("SHOP_TELEMETRY", "on").strip().lower() not in ("off", "false", "0", "no")
+ENABLED = telemetry.enabled()
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 GAUGE_READ_SECONDS = 5.0
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

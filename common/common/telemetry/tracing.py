@@ -50,6 +50,8 @@ from opentelemetry.trace import Link, SpanKind, format_span_id, format_trace_id
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import Attributes
 
+from common import telemetry
+
 logger = logging.getLogger(__name__)
 
 TRACES_FILE_VARIABLE = "SHOP_TELEMETRY_TRACES_FILE"
@@ -60,11 +62,6 @@ EXCLUDED_URLS = "health/,metrics"
 _propagator = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("common.telemetry")
 _installed = False
-
-
-def enabled() -> bool:
-    """False when ``SHOP_TELEMETRY=off`` (traces and metrics off; logs stay JSON)."""
-    return os.environ.get("SHOP_TELEMETRY", "on").strip().lower() not in {"off", "0", "false", "no"}
 
 
 # ---------------------------------------------------------------- the context stored with a row
@@ -296,7 +293,7 @@ def _span_exporter() -> SpanExporter:
 def install(*, service: str, quiet_roots: frozenset[str] = frozenset()) -> bool:
     """Trace this process (once); False when telemetry is off. ``quiet_roots``: span names never a trace root."""
     global _installed, _exporter
-    if _installed or not enabled():
+    if _installed or not telemetry.enabled():
         return False
     _installed = True
     from opentelemetry.instrumentation.celery import CeleryInstrumentor

@@ -339,15 +339,19 @@ class Run:
 
     def use_worker_replicas(self, count: int) -> None:
         """Run ``count`` workers of each service: start the missing replicas, stop the ones above ``count``."""
+        changed = False
         for service in SERVICES:
             worker = process(service, "worker")
             for replica in range(2, WORKER_REPLICAS_COMPARED[-1] + 1):
                 name = replica_name(worker, replica)
                 if replica <= count and name not in self.system.processes:
                     self.system.start_kind(worker, replica=replica)
+                    changed = True
                 elif replica > count and name in self.system.processes:
                     self.system.stop(name)
-        self.restart_prometheus()
+                    changed = True
+        if changed:
+            self.restart_prometheus()  # its targets are the replicas running now
         time.sleep(2)  # a new worker connects to Redis and Postgres before it takes work
 
     def measure_worker_replicas(self) -> None:

@@ -25,7 +25,7 @@ TRANSITIONS = [
     ("ORDER_REJECT", Order.Status.PENDING, Order.Status.REJECTED, {"reject_reason": "Not enough stock."}),
     ("ORDER_MARK_CANCELLED", Order.Status.CANCELLING, Order.Status.CANCELLED, {}),
 ]
-RUNS = {"ORDER_INSERT", "IDEMPOTENCY_KEY_INSERT", "ORDER_CONFIRM", *(name for name, *_ in TRANSITIONS)}
+RUNS = {"ORDER_INSERT", "ORDER_INSERT_WITH_IDEMPOTENCY_KEY", "ORDER_CONFIRM", *(name for name, *_ in TRANSITIONS)}
 
 
 def run(statement: str, parameters: list) -> list[tuple]:
@@ -64,30 +64,60 @@ def test_order_insert_writes_the_order_and_its_lines():
     assert list(stored.lines.values_list("product_id", "quantity", "unit_price")) == [(3, 2, None), (2**40, 1000, None)]
 
 
-def test_idempotency_key_insert_writes_the_key_once_per_user():
-    # given
-    order = OrderFactory(user_id=7)
+def _placed_with_key(key: str) -> tuple[Order, list]:
+    now = timezone.now()
+    order = Order(
+        id=uuid.uuid4(), user_id=7, status=Order.Status.PENDING, created_at=now, updated_at=now, driven_at=now
+    )
     body = {"id": str(order.id), "items": [{"product_id": 3, "quantity": 2, "unit_price": None}]}
     values = {
         "user_id": 7,
-        "key": "key-1",
+        "key": key,
         "request_fingerprint": "f" * 64,
         "response_status": 201,
         "response_body": json.dumps(body),
         "order": order.id,
-        "created_at": order.created_at,
+        "created_at": now,
     }
-    parameters = [values[name] for name in queries.IDEMPOTENCY_KEY_INSERT_FIELDS]
+    return order, [
+        *[getattr(order, name) for name in queries.ORDER_INSERT_FIELDS],
+        *[values[name] for name in queries.IDEMPOTENCY_KEY_INSERT_FIELDS],
+        order.id,
+        [3],
+        [2],
+    ]
+
+
+def test_order_insert_with_idempotency_key_writes_the_order_its_lines_and_the_key_once_per_user():
+    # given
+    order, parameters = _placed_with_key("key-1")
 
     # when
-    run(queries.IDEMPOTENCY_KEY_INSERT, parameters)
+    run(queries.ORDER_INSERT_WITH_IDEMPOTENCY_KEY, parameters)
 
     # then
     stored = IdempotencyKey.objects.get(user_id=7, key="key-1")
-    assert (stored.request_fingerprint, stored.response_status, stored.response_body) == ("f" * 64, 201, body)
+    assert (stored.request_fingerprint, stored.response_status) == ("f" * 64, 201)
+    lines = [{"product_id": 3, "quantity": 2, "unit_price": None}]
+    assert stored.response_body == {"id": str(order.id), "items": lines}
     assert (stored.order_id, stored.created_at) == (order.id, order.created_at)
+    assert Order.objects.get(id=order.id).status == Order.Status.PENDING
+    assert list(OrderLine.objects.filter(order_id=order.id).values_list("product_id", "quantity")) == [(3, 2)]
+
+
+def test_order_insert_with_a_key_used_before_writes_nothing():
+    # given
+    run(queries.ORDER_INSERT_WITH_IDEMPOTENCY_KEY, _placed_with_key("key-1")[1])
+    second, parameters = _placed_with_key("key-1")
+
+    # when
     with pytest.raises(IntegrityError), transaction.atomic():
-        run(queries.IDEMPOTENCY_KEY_INSERT, parameters)
+        run(queries.ORDER_INSERT_WITH_IDEMPOTENCY_KEY, parameters)
+
+    # then
+    assert IdempotencyKey.objects.count() == 1
+    assert not Order.objects.filter(id=second.id).exists()
+    assert not OrderLine.objects.filter(order_id=second.id).exists()
 
 
 @pytest.mark.parametrize(("name", "source", "target", "changes"), TRANSITIONS)

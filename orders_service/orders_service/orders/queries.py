@@ -1,6 +1,6 @@
 """The orders app's raw SQL: the statements of the hot path, where the ORM costs more than the work.
 
-Every order placed runs ``ORDER_INSERT`` and ``IDEMPOTENCY_KEY_INSERT``; every saga step one of the
+Every order placed through the API runs ``ORDER_INSERT_WITH_IDEMPOTENCY_KEY``; every saga step one of the
 ``ORDER_CONFIRM`` (which also prices the order's lines and totals them), ``ORDER_REJECT``,
 ``ORDER_MARK_CANCELLED`` transitions. The services (``orders.services``) execute them.
 
@@ -28,27 +28,39 @@ def _placeholder(model: type[models.Model], field_name: str) -> str:
 # ``ORDER_INSERT``: an order and its lines in one statement, where the ORM needs two (and more Python).
 # Parameters: the order's ``ORDER_INSERT_FIELDS``, then its id again, then the lines as two arrays (product
 # ids, quantities), unnested into rows.
+#
+# ``ORDER_INSERT_WITH_IDEMPOTENCY_KEY``: the same, and the Idempotency-Key the order was placed with, stored
+# with the response it answered: what every order placed through the API runs, one statement where it took
+# two. ``IntegrityError`` if the user has the key already; nothing of the order is then written. Parameters:
+# the order's ``ORDER_INSERT_FIELDS``, then the values of ``IDEMPOTENCY_KEY_INSERT_FIELDS`` (every field of a
+# key but its generated id, in the model's order; the response body as JSON text), then as ``ORDER_INSERT``.
 ORDER_INSERT_FIELDS = ("id", "user_id", "status", "created_at", "updated_at", "driven_at", "trace_context")
-ORDER_INSERT = (
-    f"WITH placed AS (INSERT INTO {_ORDER.table} ({_ORDER.columns(ORDER_INSERT_FIELDS)})"  # noqa: S608 - our tables
-    f" VALUES ({', '.join(['%s'] * len(ORDER_INSERT_FIELDS))}))"
-    f" INSERT INTO {_LINE.table} ({_LINE.columns(('order', 'product_id', 'quantity'))})"
-    " SELECT %s, line.product_id, line.quantity"
-    f" FROM UNNEST(%s::{_LINE.db_type['product_id']}[], %s::{_LINE.db_type['quantity']}[])"
-    " AS line (product_id, quantity)"
-)
-
-# ``IDEMPOTENCY_KEY_INSERT``: the key of a placed order with the response it answered, in one INSERT;
-# ``IntegrityError`` if the user has the key already. Parameters: the values of
-# ``IDEMPOTENCY_KEY_INSERT_FIELDS``, every field of a key but its generated id, in the model's order (the
-# response body as JSON text).
 IDEMPOTENCY_KEY_INSERT_FIELDS = tuple(
     field.name for field in IdempotencyKey._meta.concrete_fields if not field.primary_key
 )
-IDEMPOTENCY_KEY_INSERT = (
-    f"INSERT INTO {_KEY.table} ({_KEY.columns(IDEMPOTENCY_KEY_INSERT_FIELDS)})"  # noqa: S608
-    f" VALUES ({', '.join(_placeholder(IdempotencyKey, name) for name in IDEMPOTENCY_KEY_INSERT_FIELDS)})"
-)
+
+
+def _order_insert_statement(*, with_idempotency_key: bool) -> str:
+    # Django's foreign keys are checked when the transaction commits (deferred), so the lines and the key
+    # may refer to the order inserted beside them.
+    key = (
+        f", keyed AS (INSERT INTO {_KEY.table} ({_KEY.columns(IDEMPOTENCY_KEY_INSERT_FIELDS)})"  # noqa: S608
+        f" VALUES ({', '.join(_placeholder(IdempotencyKey, name) for name in IDEMPOTENCY_KEY_INSERT_FIELDS)}))"
+        if with_idempotency_key
+        else ""
+    )
+    return (
+        f"WITH placed AS (INSERT INTO {_ORDER.table} ({_ORDER.columns(ORDER_INSERT_FIELDS)})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(ORDER_INSERT_FIELDS))})){key}"
+        f" INSERT INTO {_LINE.table} ({_LINE.columns(('order', 'product_id', 'quantity'))})"
+        " SELECT %s, line.product_id, line.quantity"
+        f" FROM UNNEST(%s::{_LINE.db_type['product_id']}[], %s::{_LINE.db_type['quantity']}[])"
+        " AS line (product_id, quantity)"
+    )
+
+
+ORDER_INSERT = _order_insert_statement(with_idempotency_key=False)
+ORDER_INSERT_WITH_IDEMPOTENCY_KEY = _order_insert_statement(with_idempotency_key=True)
 
 
 # The transitions: one conditional UPDATE of an order from a source status to a target, which also locks

@@ -95,6 +95,12 @@ def order_place(*, user_id: int, lines: list[OrderLineInput]) -> Order:
 
     The returned order carries its lines in ``line_items``.
     """
+    order = _order_new(user_id=user_id, lines=lines)
+    _order_save(order)
+    return order
+
+
+def _order_new(*, user_id: int, lines: list[OrderLineInput]) -> Order:
     now = timezone.now()
     order = Order(
         id=uuid.uuid4(),
@@ -106,31 +112,37 @@ def order_place(*, user_id: int, lines: list[OrderLineInput]) -> Order:
         trace_context=tracing.current_trace_context(),
     )
     order.line_items = [OrderLine(order=order, product_id=line.product_id, quantity=line.quantity) for line in lines]
-    with transaction.atomic(savepoint=False):
-        _order_insert(order)
-        _reserve_stock_message(order, lines)
-        order_list_changed(user_id=user_id)
-        transaction.on_commit(_order_counted_pending)
     return order
+
+
+def _order_save(order: Order, *, idempotency_key: dict[str, Any] | None = None) -> None:
+    """Insert the order with its lines (and ``idempotency_key``, the values of a key's row) and its message."""
+    with transaction.atomic(savepoint=False):
+        _order_insert(order, idempotency_key=idempotency_key)
+        _reserve_stock_message(order, order.line_items)
+        order_list_changed(user_id=order.user_id)
+        transaction.on_commit(_order_counted_pending)
 
 
 def _order_counted_pending() -> None:
     metrics.order_counted(status=Order.Status.PENDING)
 
 
-def _order_insert(order: Order) -> None:
-    """Insert the order and its ``line_items`` in one statement (``queries.ORDER_INSERT``): every order placed
-    runs this."""
+def _order_insert(order: Order, *, idempotency_key: dict[str, Any] | None) -> None:
+    """Insert the order, its ``line_items`` and the key it was placed with, if any, in one statement
+    (``queries.ORDER_INSERT_WITH_IDEMPOTENCY_KEY``): every order placed runs this."""
+    parameters = [getattr(order, name) for name in queries.ORDER_INSERT_FIELDS]
+    statement = queries.ORDER_INSERT
+    if idempotency_key is not None:
+        parameters += [idempotency_key[name] for name in queries.IDEMPOTENCY_KEY_INSERT_FIELDS]
+        statement = queries.ORDER_INSERT_WITH_IDEMPOTENCY_KEY
+    parameters += [
+        order.id,
+        [line.product_id for line in order.line_items],
+        [line.quantity for line in order.line_items],
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            queries.ORDER_INSERT,
-            [
-                *[getattr(order, name) for name in queries.ORDER_INSERT_FIELDS],
-                order.id,
-                [line.product_id for line in order.line_items],
-                [line.quantity for line in order.line_items],
-            ],
-        )
+        cursor.execute(statement, parameters)
 
 
 def _stored_response(record: IdempotencyKey, *, request_fingerprint: str) -> StoredResponse:
@@ -159,31 +171,15 @@ def order_place_idempotent(
 ) -> StoredResponse:
     """Place an order once per (user, Idempotency-Key); the 201 it answers is stored for repeats.
 
-    The key is written last, in the order's transaction; a key stored before
-    (a repeat, or a concurrent request with the same key) makes that write
+    The key is written with the order, in its statement; a key stored before
+    (a repeat, or a concurrent request with the same key) makes that statement
     fail, which rolls the whole transaction back, so no second order and no
     message, and the stored response is returned. A first request, the common
     case, costs no lookup of the key.
     """
-    try:
-        with transaction.atomic():
-            order = order_place(user_id=user_id, lines=lines)
-            body = order_as_json(order)
-            _idempotency_key_insert(
-                user_id=user_id, key=key, request_fingerprint=request_fingerprint, body=body, order=order
-            )
-    except IntegrityError:
-        stored = idempotent_response_get(user_id=user_id, key=key, request_fingerprint=request_fingerprint)
-        if stored is None:
-            raise
-        return stored
-    return StoredResponse(status=PLACED_STATUS, body=body, order_id=order.id, replayed=False)
-
-
-def _idempotency_key_insert(*, user_id: int, key: str, request_fingerprint: str, body: dict, order: Order) -> None:
-    """One INSERT (every order placed writes its key, with the 201 it answered); ``IntegrityError`` if the user
-    has the key already."""
-    values: dict[str, Any] = {
+    order = _order_new(user_id=user_id, lines=lines)
+    body = order_as_json(order)
+    idempotency_key = {
         "user_id": user_id,
         "key": key,
         "request_fingerprint": request_fingerprint,
@@ -192,8 +188,15 @@ def _idempotency_key_insert(*, user_id: int, key: str, request_fingerprint: str,
         "order": order.id,
         "created_at": order.created_at,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(queries.IDEMPOTENCY_KEY_INSERT, [values[name] for name in queries.IDEMPOTENCY_KEY_INSERT_FIELDS])
+    try:
+        with transaction.atomic():
+            _order_save(order, idempotency_key=idempotency_key)
+    except IntegrityError:
+        stored = idempotent_response_get(user_id=user_id, key=key, request_fingerprint=request_fingerprint)
+        if stored is None:
+            raise
+        return stored
+    return StoredResponse(status=PLACED_STATUS, body=body, order_id=order.id, replayed=False)
 
 
 def order_cancel(*, order_id: uuid.UUID) -> Order:

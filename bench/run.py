@@ -475,6 +475,8 @@ def measure_telemetry(run: Run) -> dict:
         rounds=1 if run.quick else 4,
         http_seconds=2 if run.quick else 6,
         saga_seconds=3 if run.quick else 15,
+        post_requests=100 if run.quick else 600,
+        post_rounds=1 if run.quick else 4,
     )
 
 

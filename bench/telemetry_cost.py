@@ -9,21 +9,34 @@ are on / off.
 
 ``python -m bench.telemetry_cost`` alone prints the cost of recording a request's metrics and of one scrape, in
 a process of its own in prometheus-client's multiprocess mode, as a web worker records them.
+
+What each part costs (``post_costs``): the saga's figures are the sum over every process, and one phase drifts
+by as much as telemetry costs, so the parts are measured where nothing else moves: the CPU of one
+orders_service process placing orders through its own WSGI application (``POST /api/v1/orders/``, the real
+middleware, database and broker, no HTTP server), with telemetry off, on, on but sampled out (ratio 0: the
+instrumentations run, no span is recorded) and on without the psycopg2 or the Celery instrumentation
+(``uninstrument()``), the variants alternated.
 """
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import timeit
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.http_load import wrk
+from bench.saga_load import SagaPhase, settle
 
 if TYPE_CHECKING:
     from bench.run import Run
@@ -31,7 +44,9 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def measure(run: Run, *, rounds: int, http_seconds: int, saga_seconds: int, rate: int = 20) -> dict:
+def measure(
+    run: Run, *, rounds: int, http_seconds: int, saga_seconds: int, post_requests: int, post_rounds: int, rate: int = 20
+) -> dict:
     """Alternate telemetry on and off ``rounds`` times each (ABBA); both settings' figures and their ratios."""
     catalog = run.system.urls["catalog_service"]
     product_list = f"{catalog}/api/v1/products/?page_size=20"
@@ -77,6 +92,7 @@ def measure(run: Run, *, rounds: int, http_seconds: int, saga_seconds: int, rate
         if off["cpu_ms_per_confirmed_order"]
         else 0.0,
         "metrics_recording": micro_costs(),
+        "order_post": post_costs(run, requests=post_requests, rounds=post_rounds),
     }
 
 
@@ -135,5 +151,148 @@ def _micro() -> dict:
     }
 
 
+# ---------------------------------------------------------------- a POST's telemetry, by part
+
+# What each variant sets: SHOP_TELEMETRY, the sampling ratio, the instrumentation left out.
+POST_VARIANTS: dict[str, tuple[str, str, str]] = {
+    "off": ("off", "1", ""),
+    "on": ("on", "1", ""),
+    "sampled out": ("on", "0", ""),
+    "without SQL spans": ("on", "1", "psycopg2"),
+    "without Celery spans": ("on", "1", "celery"),
+}
+_POST_WARM_UP = 50
+
+
+def post_costs(run: Run, *, requests: int, rounds: int) -> dict:
+    """CPU microseconds per ``POST /api/v1/orders/`` in each of ``POST_VARIANTS`` (see the module docstring),
+    each variant measured ``rounds`` times over ``requests`` orders, in alternating order; the orders placed are
+    settled before it returns, so the saga's next phase starts with an empty queue."""
+    environment = {
+        **run.system.service_environment("orders_service"),
+        "BENCH_AUTHORIZATION": run.bearer(_POST_CUSTOMER_ID)["Authorization"],
+        "BENCH_PRODUCT_IDS": json.dumps(run.product_ids),
+    }
+    samples: dict[str, list[float]] = {variant: [] for variant in POST_VARIANTS}
+    order_ids: list[str] = []
+    for index in range(rounds):
+        variants = list(POST_VARIANTS) if index % 2 == 0 else list(reversed(POST_VARIANTS))
+        for variant in variants:
+            measured = _post_in_a_process(variant, requests=requests, environment=environment)
+            samples[variant].append(measured["cpu_us_per_post"])
+            order_ids.extend(measured["order_ids"])
+    settle(
+        orders_database_url=run.orders_database_url,
+        order_ids=order_ids,
+        phase=SagaPhase(offered_rate=0, seconds=1),
+        timeout=120,
+    )
+    return {
+        "requests": requests,
+        "rounds": rounds,
+        "cpu_us_per_post": {variant: statistics.fmean(values) for variant, values in samples.items()},
+        "samples": samples,
+    }
+
+
+_POST_CUSTOMER_ID = 4343
+
+
+def _post_in_a_process(variant: str, *, requests: int, environment: dict[str, str]) -> dict:
+    telemetry, ratio, _ = POST_VARIANTS[variant]
+    with tempfile.TemporaryDirectory(prefix="shop-bench-post-") as directory:
+        output = Path(directory) / "result.json"
+        metrics_directory = Path(directory) / "metrics"
+        metrics_directory.mkdir()
+        subprocess.run(  # noqa: S603 - this interpreter, our own module
+            [
+                sys.executable,
+                "-m",
+                "bench.telemetry_cost",
+                "--post",
+                variant,
+                "--requests",
+                str(requests),
+                "--output",
+                str(output),
+            ],
+            cwd=ROOT,
+            env={
+                **environment,
+                "SHOP_TELEMETRY": telemetry,
+                "OTEL_TRACES_SAMPLER_ARG": ratio,
+                "PROMETHEUS_MULTIPROC_DIR": str(metrics_directory),
+            },
+            stdout=subprocess.DEVNULL,  # the application's log lines
+            stderr=subprocess.PIPE,
+            check=True,
+            timeout=300,
+        )
+        return json.loads(output.read_text())
+
+
+def _post_orders(variant: str, *, requests: int, output: Path) -> None:
+    """In this process: orders_service's WSGI application, the variant's instrumentation left out, then
+    ``_POST_WARM_UP`` orders and ``requests`` measured ones; CPU time and the orders' ids to ``output``."""
+    sys.path.insert(0, str(ROOT / "orders_service"))
+    from orders_service.wsgi import application  # noqa: PLC0415 - the service's settings come with it
+
+    left_out = POST_VARIANTS[variant][2]
+    if left_out == "psycopg2":
+        from opentelemetry.instrumentation.psycopg2 import Psycopg2Instrumentor  # noqa: PLC0415
+
+        Psycopg2Instrumentor().uninstrument()  # before the first connection: none is traced
+    elif left_out == "celery":
+        from opentelemetry.instrumentation.celery import CeleryInstrumentor  # noqa: PLC0415
+
+        CeleryInstrumentor().uninstrument()  # type: ignore[no-untyped-call]
+    authorization = os.environ["BENCH_AUTHORIZATION"]
+    product_ids = json.loads(os.environ["BENCH_PRODUCT_IDS"])
+
+    def place(index: int) -> str:
+        body = json.dumps({"items": [{"product_id": product_ids[index % len(product_ids)], "quantity": 1}]}).encode()
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/api/v1/orders/",
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_AUTHORIZATION": authorization,
+            "HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex,
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.url_scheme": "http",
+            "wsgi.version": (1, 0),
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        statuses: list[str] = []
+        answer = b"".join(application(environ, lambda status, headers, *_: statuses.append(status)))
+        if not statuses[0].startswith("201"):
+            raise RuntimeError(f"POST /api/v1/orders/ answered {statuses[0]}: {answer[:300]!r}")
+        return str(json.loads(answer)["id"])
+
+    order_ids = [place(index) for index in range(_POST_WARM_UP)]
+    started = time.process_time()
+    order_ids += [place(index) for index in range(requests)]
+    time.sleep(1.5)  # the span processor's thread writes what it holds (a batch leaves every second)
+    cpu_seconds = time.process_time() - started
+    output.write_text(json.dumps({"cpu_us_per_post": cpu_seconds / requests * 1e6, "order_ids": order_ids}))
+
+
 if __name__ == "__main__":
-    print(json.dumps(_micro()))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--post", choices=POST_VARIANTS, help="place orders in this process (post_costs)")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--output", type=Path)
+    arguments = parser.parse_args()
+    if arguments.post:
+        _post_orders(arguments.post, requests=arguments.requests, output=arguments.output)
+    else:
+        print(json.dumps(_micro()))

@@ -162,6 +162,7 @@ POST_VARIANTS: dict[str, tuple[str, str, str]] = {
     "without Celery spans": ("on", "1", "celery"),
 }
 _POST_WARM_UP = 50
+_POST_CUSTOMER_ID = 4343
 
 
 def post_costs(run: Run, *, requests: int, rounds: int) -> dict:
@@ -195,16 +196,13 @@ def post_costs(run: Run, *, requests: int, rounds: int) -> dict:
     }
 
 
-_POST_CUSTOMER_ID = 4343
-
-
 def _post_in_a_process(variant: str, *, requests: int, environment: dict[str, str]) -> dict:
     telemetry, ratio, _ = POST_VARIANTS[variant]
     with tempfile.TemporaryDirectory(prefix="shop-bench-post-") as directory:
         output = Path(directory) / "result.json"
         metrics_directory = Path(directory) / "metrics"
         metrics_directory.mkdir()
-        subprocess.run(  # noqa: S603 - this interpreter, our own module
+        result = subprocess.run(  # noqa: S603 - this interpreter, our own module
             [
                 sys.executable,
                 "-m",
@@ -223,11 +221,12 @@ def _post_in_a_process(variant: str, *, requests: int, environment: dict[str, st
                 "OTEL_TRACES_SAMPLER_ARG": ratio,
                 "PROMETHEUS_MULTIPROC_DIR": str(metrics_directory),
             },
-            stdout=subprocess.DEVNULL,  # the application's log lines
-            stderr=subprocess.PIPE,
-            check=True,
+            capture_output=True,  # the application's log lines, one a request
+            text=True,
             timeout=300,
         )
+        if result.returncode:
+            raise RuntimeError(f"placing orders ({variant}) failed:\n{result.stderr[-3000:]}")
         return json.loads(output.read_text())
 
 

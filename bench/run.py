@@ -36,7 +36,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import messaging_floor, telemetry_cost  # noqa: E402
+from bench import messaging_floor, profile, telemetry_cost  # noqa: E402
 from bench.http_load import Endpoint, wrk_interleaved  # noqa: E402
 from bench.memory import cpu_seconds_between, resident_kib, system_cpu_seconds, system_memory_mib  # noqa: E402
 from bench.report import print_table, print_telemetry, telemetry_targets, write_plot  # noqa: E402
@@ -398,6 +398,27 @@ class Run:
             count=300 if self.quick else 2000,
         )
 
+    def measure_profile(self, directory: Path) -> None:
+        """Where an order's CPU goes, by program, layer and function: py-spy during a saga phase at 20/s."""
+        seconds = 5 if self.quick else 30
+        self.saga_phase(rate=20, seconds=2 if self.quick else 5)  # warm: connections open, caches filled
+        directory.mkdir(parents=True, exist_ok=True)
+        raw_files = {program: directory / f"profile-{program}.txt" for program in profile.PROGRAMS}
+        try:
+            samplers = {
+                program: profile.start_sampling(self.system.processes[program].popen.pid, path, seconds)
+                for program, path in raw_files.items()
+            }
+            phase = self.saga_phase(rate=20, seconds=seconds)
+            for program, sampler in samplers.items():
+                profile.finish_sampling(sampler, program, timeout=60)
+        except profile.SamplingRefused as refused:  # a container without CAP_SYS_PTRACE: the rest still runs
+            print(f"  no profile: {refused}", flush=True)
+            self.results["profile"] = {"error": str(refused)}
+            return
+        self.results["profile"] = profile.summarize(raw_files, phase.cpu_ms_per_order)
+        profile.print_profile(self.results["profile"])
+
     def saga_phase(self, *, rate: float, seconds: float) -> SagaPhase:
         """One saga phase at ``rate`` orders/s for ``seconds``, settled, with its CPU per confirmed order."""
         load = OrderLoad(
@@ -496,6 +517,18 @@ def telemetry_only(run: Run) -> int:
     return 0
 
 
+def profile_only(run: Run, directory: Path) -> int:
+    """``--profile``: the system, its seed, py-spy during the saga at 20/s, printed (the raw stacks kept)."""
+    try:
+        run.start()
+        run.seed()
+        run.measure_profile(directory)
+    finally:
+        with contextlib.suppress(Exception):
+            run.stop()
+    return 0 if "error" not in run.results["profile"] else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -505,11 +538,16 @@ def main() -> int:
     parser.add_argument(
         "--telemetry-only", action="store_true", help="only the cost of telemetry (on vs off, alternated); printed"
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="only where an order's CPU goes, by program, layer and function"
+    )
     args = parser.parse_args()
 
     run = Run(quick=args.quick)
     if args.telemetry_only:
         return telemetry_only(run)
+    if args.profile:
+        return profile_only(run, args.output)
     try:
         run.start()
         run.seed()
@@ -525,6 +563,8 @@ def main() -> int:
         run.measure_gateway()
         print("order saga:", flush=True)
         run.measure_saga()
+        print("where an order's CPU goes (py-spy):", flush=True)
+        run.measure_profile(args.output)
         print("order saga, one and two workers of each service:", flush=True)
         run.measure_worker_replicas()
         print("telemetry on and off, alternated (ABBA):", flush=True)

@@ -127,8 +127,11 @@ def finish_sampling(sampler: subprocess.Popen, program: str, timeout: float) -> 
 
 
 def summarize(raw_files: dict[str, Path], cpu_ms_per_order: dict[str, float], top: int = 12) -> dict:
-    """Per program: its CPU per order, by layer and its ``top`` functions by their own time (ms per order)."""
-    summary = {}
+    """Per program: its CPU per order, by layer and its ``top`` functions by their own time (ms per order); and
+    the CPU per order of the programs not sampled (Postgres, Redis, the scheduler, ...) under ``not_sampled``."""
+    summary: dict = {
+        "not_sampled": {name: round(ms, 2) for name, ms in cpu_ms_per_order.items() if name not in raw_files}
+    }
     for program, path in raw_files.items():
         profile = read_collapsed(path.read_text().splitlines())
         cpu = cpu_ms_per_order.get(program, 0.0)
@@ -145,7 +148,7 @@ def summarize(raw_files: dict[str, Path], cpu_ms_per_order: dict[str, float], to
 
 def print_profile(summary: dict) -> None:
     layers = [layer for layer, _ in LAYERS] + [OTHER]
-    programs = list(summary)
+    programs = [program for program in summary if program != "not_sampled"]
     print("\nwhere an order's CPU goes (ms per confirmed order, py-spy at the saga's 20/s):")
     print(f"  {'layer':46}" + "".join(f"{program:>15}" for program in [*programs, "together"]))
     for layer in layers:
@@ -154,6 +157,8 @@ def print_profile(summary: dict) -> None:
             print(f"  {layer:46}" + "".join(f"{ms:15.2f}" for ms in [*row, sum(row)]))
     row = [summary[program]["cpu_ms_per_order"] for program in programs]
     print(f"  {'the program (its CPU, from /proc)':46}" + "".join(f"{ms:15.2f}" for ms in [*row, sum(row)]))
+    others = sorted(summary["not_sampled"].items(), key=lambda item: -item[1])
+    print("  not sampled: " + ", ".join(f"{name} {ms:.2f}" for name, ms in others if ms >= 0.01))
     for program in programs:
         print(f"\n  {program}: the functions with the most time of their own (ms per order)")
         for name, ms in summary[program]["top_functions_ms"].items():

@@ -7,6 +7,9 @@ SQL, HTTP, the outbox and inbox, the services' own code, logging, JSON); frames 
 library go to their caller's layer. Each program's samples are then scaled to the CPU milliseconds per
 confirmed order the same phase measured for it from ``/proc``, so the parts add up to the program's figure
 (the share of its CPU that runs without the GIL, in the kernel or in a C library, is spread in proportion).
+A layer's figure is steady from run to run; a single function's can spike: py-spy also sees the GIL held
+while the kernel has the process waiting for a core, and garbage collection is charged to the allocation
+that triggered it.
 
 The raw stacks are kept (``.var/bench/profile-<program>.txt``, py-spy's collapsed format, which
 flamegraph.pl and speedscope read).

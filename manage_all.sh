@@ -7,7 +7,8 @@
 #   ./manage_all.sh logs [process]
 #   ./manage_all.sh manage <service> <args>   e.g. manage users_service createsuperuser
 #   ./manage_all.sh test      lint, each service's tests, the cross-service tests
-#   ./manage_all.sh bench [--quick]   throughput, saga latency and memory (results in .var/bench/)
+#   ./manage_all.sh bench [--quick] [--telemetry-only] [--profile]   throughput, saga latency, memory, telemetry's
+#                             cost, where an order's CPU goes (results in .var/bench/)
 #   ./manage_all.sh chaos [--minutes N] [--seed S]   mixed load while random processes die, then reconciliation
 #
 # This script only bootstraps: Python's venv module (apt) and the virtual environment with the pinned

@@ -25,7 +25,9 @@ from typing import Any, Protocol
 
 from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import task_postrun, task_prerun, worker_init
+from celery.signals import task_postrun, task_prerun, worker_init, worker_ready
+
+from common import runtime
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +130,13 @@ def create_celery_app(*, service: str) -> Celery:
     from common.telemetry.metrics import serve_from_environment
 
     worker_init.connect(serve_from_environment, weak=False, dispatch_uid="common.telemetry.metrics.worker")
+    # What the worker loaded at start, out of the garbage collector's way once it is ready (common.runtime).
+    worker_ready.connect(_freeze_what_is_loaded, weak=False, dispatch_uid="common.runtime.freeze")
     return app
+
+
+def _freeze_what_is_loaded(**signal: object) -> None:
+    runtime.freeze_what_is_loaded()
 
 
 class _Worker(Protocol):

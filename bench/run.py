@@ -11,7 +11,10 @@
 4. the saga's highest sustained rate and CPU per order with one and with two
    workers of each service, side by side;
 5. the saga's floor: the CPU and latency of one no-op Celery message over the
-   same Redis with the services' delivery settings (bench/messaging_floor.py).
+   same Redis with the services' delivery settings (bench/messaging_floor.py);
+6. where an order's CPU goes, by program, layer and function: py-spy during the
+   saga at 20/s (bench/profile.py; ``--profile`` runs only that);
+7. what telemetry costs, on and off alternated (bench/telemetry_cost.py).
 
 The system is started for the run, like the cross-service tests do: production
 settings (DEBUG off), its own database and Redis, free loopback ports. Results

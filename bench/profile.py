@@ -130,39 +130,39 @@ def finish_sampling(sampler: subprocess.Popen, program: str, timeout: float) -> 
 
 
 def summarize(raw_files: dict[str, Path], cpu_ms_per_order: dict[str, float], top: int = 12) -> dict:
-    """Per program: its CPU per order, by layer and its ``top`` functions by their own time (ms per order); and
-    the CPU per order of the programs not sampled (Postgres, Redis, the scheduler, ...) under ``not_sampled``."""
-    summary: dict = {
-        "not_sampled": {name: round(ms, 2) for name, ms in cpu_ms_per_order.items() if name not in raw_files}
-    }
+    """``programs``: each sampled program's CPU per order, by layer and its ``top`` functions by their own time
+    (ms per order); ``not_sampled``: the CPU per order of the others (Postgres, Redis, the scheduler, ...)."""
+    programs = {}
     for program, path in raw_files.items():
         profile = read_collapsed(path.read_text().splitlines())
         cpu = cpu_ms_per_order.get(program, 0.0)
         functions = milliseconds(profile, cpu, profile.by_function)
-        summary[program] = {
+        programs[program] = {
             "cpu_ms_per_order": round(cpu, 2),
             "samples": profile.samples,
             "by_layer_ms": {name: round(ms, 2) for name, ms in milliseconds(profile, cpu, profile.by_layer).items()},
             "top_functions_ms": {name: round(ms, 3) for name, ms in list(functions.items())[:top]},
             "raw": str(path),
         }
-    return summary
+    not_sampled = {name: round(ms, 2) for name, ms in cpu_ms_per_order.items() if name not in raw_files}
+    return {"programs": programs, "not_sampled": not_sampled}
 
 
 def print_profile(summary: dict) -> None:
     layers = [layer for layer, _ in LAYERS] + [OTHER]
-    programs = [program for program in summary if program != "not_sampled"]
+    measured = summary["programs"]
+    programs = list(measured)
     print("\nwhere an order's CPU goes (ms per confirmed order, py-spy at the saga's 20/s):")
     print(f"  {'layer':46}" + "".join(f"{program:>15}" for program in [*programs, "together"]))
     for layer in layers:
-        row = [summary[program]["by_layer_ms"].get(layer, 0.0) for program in programs]
+        row = [measured[program]["by_layer_ms"].get(layer, 0.0) for program in programs]
         if any(row):
             print(f"  {layer:46}" + "".join(f"{ms:15.2f}" for ms in [*row, sum(row)]))
-    row = [summary[program]["cpu_ms_per_order"] for program in programs]
+    row = [measured[program]["cpu_ms_per_order"] for program in programs]
     print(f"  {'the program (its CPU, from /proc)':46}" + "".join(f"{ms:15.2f}" for ms in [*row, sum(row)]))
     others = sorted(summary["not_sampled"].items(), key=lambda item: -item[1])
     print("  not sampled: " + ", ".join(f"{name} {ms:.2f}" for name, ms in others if ms >= 0.01))
     for program in programs:
         print(f"\n  {program}: the functions with the most time of their own (ms per order)")
-        for name, ms in summary[program]["top_functions_ms"].items():
+        for name, ms in measured[program]["top_functions_ms"].items():
             print(f"    {ms:6.3f}  {name[:110]}")

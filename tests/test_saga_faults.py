@@ -115,12 +115,13 @@ def answers_waiting(watcher, holder_pid: int) -> list[tuple[int, str]]:
 
     A backend can be listed among the holder's waiters for a moment while it runs another statement
     (``pg_blocking_pids`` also counts a lock queued ahead of it; one full run met the reservation's own
-    statement there), so what is waited for is the answer's INSERT itself.
+    statement there), so what is waited for is the answer's INSERT itself (a prepared statement, named after
+    the table it writes: ``common.database.prepared``).
     """
     return [
         (pid, statement)
         for pid, statement in waiting_on(watcher, holder_pid)
-        if statement.startswith('INSERT INTO "messaging_outboxmessage"')
+        if statement.startswith("EXECUTE insert_messaging_outboxmessage_")
     ]
 
 

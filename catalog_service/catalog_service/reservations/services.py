@@ -35,6 +35,7 @@ from catalog_service.catalog.selectors import PRODUCT_ID_MAX, ProductPrice, prod
 from catalog_service.catalog.services import first_shortage, stock_adjust_many
 from catalog_service.reservations import queries
 from catalog_service.reservations.models import Reservation
+from common.database import prepared
 from common.messaging import outbox
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,8 @@ def reservation_reserve(*, order_id: uuid.UUID, lines: list[RequestedLine]) -> R
     quantities = {line["product_id"]: line["quantity"] for line in lines}
     wanted = {product_id: quantity for product_id, quantity in quantities.items() if 0 < product_id <= PRODUCT_ID_MAX}
     with connection.cursor() as cursor:
-        cursor.execute(
+        prepared.execute(
+            cursor,
             queries.RESERVATION_RESERVE,
             [order_id, now, len(quantities), Reservation.Status.RESERVED, list(wanted), list(wanted.values())],
         )

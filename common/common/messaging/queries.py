@@ -3,7 +3,9 @@
 These run once per message on the saga's hot path, where the ORM cost several times each statement's own
 price in Python (see ``README.md``), so they are written out; every other query of the package goes
 through the ORM. Table and column names come from the models' ``_meta``, so a renamed field or table
-breaks here at once rather than in production, and each statement is built once per process.
+breaks here at once rather than in production, and each statement is built once per process. The outbox
+and inbox inserts are prepared once per connection (``common.database.prepared``); the mark is two
+statements (``SET LOCAL`` and the ``UPDATE``), so it goes as text, after the commit the saga waits for.
 ``common_testing.messaging_queries`` (run by every service's suite) executes each one against the real
 test database.
 """
@@ -14,6 +16,7 @@ from functools import cache
 
 from django.db import connection
 
+from common.database import prepared
 from common.database.sql import sql_names
 from common.messaging.models import InboxMessage, OutboxMessage
 
@@ -75,7 +78,8 @@ def outbox_insert(
 ) -> None:
     """INSERT one unsent outbox row (no attempt yet, no error); ``payload_json`` is the payload's JSON text."""
     with connection.cursor() as cursor:
-        cursor.execute(
+        prepared.execute(
+            cursor,
             _outbox_insert_sql(),
             [message_id, name, queue, version, payload_json, created_at, trace_context, request_id],
         )
@@ -99,5 +103,5 @@ def inbox_insert(*, message_id: uuid.UUID, name: str, processed_at: datetime.dat
     A concurrent insert of the same id waits for the other transaction: False once it commits.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_inbox_insert_sql(), [message_id, name, processed_at])
+        prepared.execute(cursor, _inbox_insert_sql(), [message_id, name, processed_at])
         return cursor.fetchone() is not None

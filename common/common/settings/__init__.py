@@ -95,7 +95,10 @@ def database_settings(env: environ.Env, *, service: str, schema: str) -> dict[st
         # transaction. Django's server-side cursors (.iterator()) would; and PgBouncer refuses the ``options``
         # startup parameter, so the schema comes from the role's own search_path (deploy/postgres/bootstrap.sql).
         config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        # Nor may a prepared statement (common.database.prepared): every statement is sent as text.
+        config["PREPARED_STATEMENTS"] = False
     else:
+        config["PREPARED_STATEMENTS"] = True
         # The role's own search_path says the same; repeating it here keeps a test
         # database or a differently provisioned server on the right schema.
         config["OPTIONS"]["options"] = f"-c search_path={schema}"

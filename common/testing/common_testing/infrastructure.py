@@ -26,7 +26,10 @@ from common.health import checks
 from common_testing.database import (
     test_a_connection_the_server_closed_is_not_usable_and_the_next_query_reconnects,
     test_a_connection_with_a_message_waiting_is_checked_with_a_query_and_stays_usable,
+    test_a_prepared_statement_outlives_a_rollback_and_is_prepared_again_on_a_new_connection,
+    test_a_statement_is_prepared_once_per_connection_and_answers_as_its_text_would,
     test_an_idle_healthy_connection_is_usable_without_a_round_trip,
+    test_behind_transaction_pooling_a_statement_is_sent_as_text,
 )
 from common_testing.library_patches import (
     test_a_claimed_delivery_is_recorded_in_redis_by_the_claim_alone,
@@ -66,6 +69,10 @@ __all__ = [
     "test_a_connection_the_server_closed_is_not_usable_and_the_next_query_reconnects",
     "test_a_connection_with_a_message_waiting_is_checked_with_a_query_and_stays_usable",
     "test_an_idle_healthy_connection_is_usable_without_a_round_trip",
+    # common.database.prepared: the hot statements prepared once per connection, as text behind PgBouncer.
+    "test_a_prepared_statement_outlives_a_rollback_and_is_prepared_again_on_a_new_connection",
+    "test_a_statement_is_prepared_once_per_connection_and_answers_as_its_text_would",
+    "test_behind_transaction_pooling_a_statement_is_sent_as_text",
     # common.telemetry: request ids, log lines, the trace context of an outbox row, sampling, export.
     "test_a_failing_span_export_is_dropped_and_counted_never_raised",
     "test_a_log_line_is_one_json_object_with_the_contract_fields",

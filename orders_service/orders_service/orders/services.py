@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from common.database import prepared
 from common.errors import ApplicationError, ConflictError
 from common.messaging import outbox
 from common.telemetry import metrics, tracing
@@ -142,7 +144,7 @@ def _order_insert(order: Order, *, idempotency_key: dict[str, Any] | None) -> No
         [line.quantity for line in order.line_items],
     ]
     with connection.cursor() as cursor:
-        cursor.execute(statement, parameters)
+        prepared.execute(cursor, statement, parameters)
 
 
 def _stored_response(record: IdempotencyKey, *, request_fingerprint: str) -> StoredResponse:
@@ -237,7 +239,7 @@ def _order_transition(
     """
     updated_at = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(statement, [target, updated_at, *changes, order_id, source])
+        prepared.execute(cursor, statement, [target, updated_at, *changes, order_id, source])
         row = cursor.fetchone()
     if row is None:
         _order_not_moved(order_id=order_id, source=source, target=target)
@@ -278,10 +280,12 @@ def order_confirm(*, order_id: uuid.UUID, currency: str, priced_lines: list[dict
     late answer); ``Order.DoesNotExist`` if there is no such order; ``ValueError`` if ``priced_lines`` lacks
     the price of one of the order's lines, so that the caller's transaction rolls back, status, prices and all.
     """
-    prices = {line["product_id"]: line["unit_price"] for line in priced_lines}  # (distinct product ids)
+    # (distinct product ids) Decimals: a prepared statement takes an array of strings as text[], not numeric[].
+    prices = {line["product_id"]: Decimal(line["unit_price"]) for line in priced_lines}
     source, target, updated_at = Order.Status.PENDING, Order.Status.CONFIRMED, timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(
+        prepared.execute(
+            cursor,
             queries.ORDER_CONFIRM,
             [list(prices), list(prices.values()), order_id, target, updated_at, currency, order_id, source],
         )

@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 
+from common.database import prepared
 from users_service.notifications import queries
 from users_service.notifications.models import Notification
 
@@ -62,7 +63,8 @@ def notification_send(
     }
     emailed_at = values["created_at"]  # recorded only if there is an address, and committed only once sent
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(
+        prepared.execute(
+            cursor,
             queries.NOTIFICATION_INSERT,
             [user_id, *(values[name] for name in queries.NOTIFICATION_INSERT_FIELDS), emailed_at],
         )

@@ -12,15 +12,29 @@ Django's ``SELECT 1`` decides (it reads the message, and fails on a closed conne
 away without a word (a network cut) is caught by the first query instead, which fails and answers 503, as it
 would if the cut came a moment after a ``SELECT 1``.
 
+It also remembers the statements ``common.database.prepared`` prepared on the current server session, and
+forgets them when it connects again; ``PREPARED_STATEMENTS`` in the database's settings (off behind PgBouncer's
+transaction pooling) says whether any are prepared.
+
 ENGINE ``common.database.postgresql`` (``common.settings.database_settings``).
 """
 
 import select
+from typing import Any
 
 from django.db.backends.postgresql import base
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prepares_statements: bool = self.settings_dict.get("PREPARED_STATEMENTS", False)
+        self.prepared_statements: set[str] = set()  # their SQL, as given to ``common.database.prepared``
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        self.prepared_statements = set()
+        return super().get_new_connection(conn_params)
+
     def is_usable(self) -> bool:
         if self.connection is None or self.connection.closed:
             return False

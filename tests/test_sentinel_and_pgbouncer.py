@@ -21,7 +21,7 @@ import pytest
 import redis
 import requests
 
-from shopctl import infrastructure
+from shopctl import infrastructure, traces
 from shopctl.launcher import (
     System,
     admin_database_url_from_environment,
@@ -219,6 +219,11 @@ def test_the_saga_runs_through_pgbouncer_in_transaction_pooling_with_fewer_serve
     assert len(clients) > POOL_SIZE * len(SERVICES), "the processes' connections should outnumber the servers'"
     stats = {row["database"]: row for row in pgbouncer_show(system, "STATS")}
     assert stats[system.database_name]["total_xact_count"] > 100
+    # and no statement was prepared (one would be missing from the next transaction's server connection): the
+    # saga's statements went as text (common.database.prepared)
+    statements = [span["attributes"].get("db.statement", "") for span in traces.read_spans(system.traces_file)]
+    assert any(statement.startswith('INSERT INTO "messaging_outboxmessage"') for statement in statements)
+    assert not [statement for statement in statements if statement.startswith(("PREPARE", "EXECUTE"))]
 
 
 def test_a_redis_failover_while_orders_flow_delays_them_and_loses_nothing(shop):

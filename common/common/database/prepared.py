@@ -27,9 +27,11 @@ What a prepared statement assumes, and where it does not hold:
 - A parameter takes the type Postgres gave its placeholder at ``PREPARE``, by an assignment cast only. A
   statement sent as text casts explicitly: ``%s::numeric[]`` makes numbers of an array of strings; prepared,
   that array is ``text[]`` and is refused. Pass values of the type (orders' confirmation passes Decimals).
-- The plan Postgres keeps is made again when a table it uses changes (a migration); a migration that
-  changes a column the statement returns makes it fail until the process reconnects, as the web servers and
-  workers do when they are restarted with the new code.
+- The plan Postgres keeps is made again when a table it uses changes (a migration). A migration that changes
+  the type of a column the statement returns makes it fail ("cached plan must not change result type"), as a
+  statement someone deallocated does ("prepared statement does not exist"). The error is raised as it is (the
+  request answers 503, the message is retried) and the connection is replaced before the next request or
+  task (``close_at``, which Django checks then), so the retry prepares the statement again.
 """
 
 import hashlib
@@ -38,9 +40,13 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+from django.db import DatabaseError
 from django.db.backends.utils import CursorWrapper
 
 _PLACEHOLDER = re.compile(r"%s|%%")
+# After these the connection's prepared statements are not to be trusted: feature_not_supported (a cached plan
+# whose result type changed) and invalid_sql_statement_name (a statement missing on the server).
+_STALE_STATEMENT_CODES = frozenset({"0A000", "26000"})
 _FIRST_WRITE = re.compile(r'\b(INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)', re.IGNORECASE)
 
 
@@ -81,4 +87,9 @@ def execute(cursor: CursorWrapper, sql: str, parameters: Sequence[Any]) -> None:
         with database.wrap_database_errors:
             cursor.cursor.execute(prepare)
         database.prepared_statements.add(sql)
-    cursor.execute(run, parameters)
+    try:
+        cursor.execute(run, parameters)
+    except DatabaseError as error:
+        if getattr(error.__cause__, "pgcode", None) in _STALE_STATEMENT_CODES:
+            database.close_at = 0  # obsolete: Django closes it before the next request or task
+        raise

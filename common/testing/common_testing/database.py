@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.db import DataError, connection, connections, transaction
+from django.db import DataError, NotSupportedError, connection, connections, transaction
 from django.db.backends.postgresql import base as django_postgresql
 from django.test.utils import CaptureQueriesContext
 
@@ -152,6 +152,39 @@ def test_a_prepared_statement_outlives_a_rollback_and_is_prepared_again_on_a_new
             prepared.execute(cursor, SUM_STATEMENT, [3, "c"])
             assert cursor.fetchone() == (4, "100%", "c")
         assert len(prepared_here(other)) == 1
+
+
+def fetched(database: DatabaseWrapper, sql: str, parameters: list) -> list[tuple]:
+    with database.cursor() as cursor:
+        prepared.execute(cursor, sql, parameters)
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_statement_a_migration_broke_fails_once_and_its_connection_is_replaced():
+    with second_connection() as other:
+        with other.cursor() as cursor:
+            cursor.execute("CREATE TABLE prepared_probe (amount integer)")
+            cursor.execute("INSERT INTO prepared_probe VALUES (7)")
+        try:
+            select = "SELECT amount, %s::integer AS asked FROM prepared_probe"
+            with other.cursor() as cursor:
+                prepared.execute(cursor, select, [1])
+                assert cursor.fetchall() == [(7, 1)]
+                cursor.execute("ALTER TABLE prepared_probe ALTER COLUMN amount TYPE text")  # a migration, meanwhile
+
+            # when: the statement runs again on the same connection
+            with pytest.raises(NotSupportedError, match="cached plan must not change result type"):
+                fetched(other, select, [2])
+
+            # then: Django replaces the connection before the next request or task, which prepares it again
+            backend = other.connection.info.backend_pid
+            other.close_if_unusable_or_obsolete()
+            assert fetched(other, select, [3]) == [("7", 3)]
+            assert other.connection.info.backend_pid != backend
+        finally:
+            with other.cursor() as cursor:
+                cursor.execute("DROP TABLE prepared_probe")
 
 
 @pytest.mark.django_db(transaction=True)

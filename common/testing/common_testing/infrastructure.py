@@ -26,6 +26,7 @@ from common.health import checks
 from common_testing.database import (
     test_a_connection_the_server_closed_is_not_usable_and_the_next_query_reconnects,
     test_a_connection_with_a_message_waiting_is_checked_with_a_query_and_stays_usable,
+    test_a_prepared_statement_a_migration_broke_fails_once_and_its_connection_is_replaced,
     test_a_prepared_statement_outlives_a_rollback_and_is_prepared_again_on_a_new_connection,
     test_a_statement_is_prepared_once_per_connection_and_answers_as_its_text_would,
     test_an_idle_healthy_connection_is_usable_without_a_round_trip,
@@ -70,6 +71,7 @@ __all__ = [
     "test_a_connection_with_a_message_waiting_is_checked_with_a_query_and_stays_usable",
     "test_an_idle_healthy_connection_is_usable_without_a_round_trip",
     # common.database.prepared: the hot statements prepared once per connection, as text behind PgBouncer.
+    "test_a_prepared_statement_a_migration_broke_fails_once_and_its_connection_is_replaced",
     "test_a_prepared_statement_outlives_a_rollback_and_is_prepared_again_on_a_new_connection",
     "test_a_statement_is_prepared_once_per_connection_and_answers_as_its_text_would",
     "test_behind_transaction_pooling_a_statement_is_sent_as_text",
